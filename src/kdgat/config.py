@@ -1,0 +1,159 @@
+"""Pydantic models of ``params.yaml`` and ``data/catalog.yaml``.
+
+Validated once, at the edge: stage scripts load these and pass plain values
+to the library. Every model is frozen and forbids unknown keys, so a typo in
+params.yaml is an error naming the file, the key and the allowed keys instead
+of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kdgat.errors import ConfigError
+
+PARAMS_FILE = Path("params.yaml")
+CATALOG_FILE = Path("data/catalog.yaml")
+
+AttackKind = Literal["dos", "fuzzing", "spoofing", "replay", "suppression", "masquerade"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class IngestParams(Frozen):
+    max_bad_fraction: float = Field(0.001, ge=0, le=1)
+    row_group_size: int = Field(262_144, ge=1024)
+
+
+class SynthParams(Frozen):
+    """The simulated vehicle bus of the default dataset."""
+
+    ecus: int = Field(12, ge=2, le=64)
+    duration_s: float = Field(60.0, gt=0)
+    attack_free_captures: int = Field(2, ge=1)
+    train_attacks: list[AttackKind] = ["dos", "fuzzing", "spoofing", "replay", "suppression"]
+    test_scenarios: dict[str, list[AttackKind]] = {
+        "known_vehicle_known_attack": ["dos", "fuzzing", "spoofing"],
+        "unknown_vehicle_unknown_attack": ["masquerade"],
+    }
+
+
+class Params(Frozen):
+    """Everything in params.yaml. Top-level keys are shared training defaults."""
+
+    datasets: list[str] = Field(min_length=1)
+    seed: int = 42
+    ingest: IngestParams = IngestParams()
+    synth: SynthParams = SynthParams()
+
+
+class DatasetEntry(Frozen):
+    """One dataset of data/catalog.yaml."""
+
+    domain: Literal["can", "netflow"]
+    format: Literal[
+        "can_csv", "parquet", "hcrl_car_hacking", "candump", "asc", "blf",
+        "netflow_cicids", "netflow_unsw",
+    ]
+    source: str = Field(description="folder or glob (relative to the repo root), https URL, hf://<repo>, or synth")
+    sha256: dict[str, str] = {}
+    train: list[str] = Field(min_length=1)
+    test: dict[str, list[str]] = Field(min_length=1)
+    exclude: list[str] = []
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex_digests(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, digest in value.items():
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
+                raise ValueError(f"sha256 of {name!r} must be 64 hex characters")
+        return value
+
+
+class Catalog(Frozen):
+    datasets: dict[str, DatasetEntry] = Field(min_length=1)
+
+    def entry(self, name: str, file: Path = CATALOG_FILE) -> DatasetEntry:
+        if name not in self.datasets:
+            raise ConfigError(
+                f"{file}: no dataset {name!r}; known datasets: {', '.join(sorted(self.datasets))}"
+            )
+        return self.datasets[name]
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_params(path: Path = PARAMS_FILE) -> Params:
+    """Load and validate params.yaml."""
+    return _load(path, Params)
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    """Load and validate the dataset catalog."""
+    return _load(path, Catalog)
+
+
+def load(params: Path = PARAMS_FILE, catalog: Path = CATALOG_FILE) -> tuple[Params, Catalog]:
+    """Load both files and check that every dataset in params is in the catalog."""
+    p, c = load_params(params), load_catalog(catalog)
+    for name in p.datasets:
+        c.entry(name, catalog)
+    return p, c
+
+
+def _load(path: Path, model: type[Model]) -> Model:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; run from the repository root") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+    try:
+        return model.model_validate(raw if raw is not None else {})
+    except ValidationError as err:
+        raise ConfigError(describe(err, path, model)) from None
+
+
+def describe(err: ValidationError, path: Path, model: type[BaseModel]) -> str:
+    """Turn a Pydantic error into lines naming file, key, problem and allowed values."""
+    lines = [f"{path}: {err.error_count()} invalid setting(s)"]
+    for error in err.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "<top level>"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            allowed = _allowed_keys(model, error["loc"][:-1])
+            message = f"unknown key; allowed keys here: {', '.join(allowed)}"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (nested) model that ``loc`` points into."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(str(part))
+        if field is None:  # a dict key (e.g. a dataset name): descend into the value type
+            continue
+        current = _model_of(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+def _model_of(annotation: Any) -> Any:
+    """The BaseModel inside ``X``, ``dict[str, X]`` or ``list[X]``, else the annotation."""
+    for arg in reversed(getattr(annotation, "__args__", ())):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return annotation

@@ -1,0 +1,1 @@
+"""Datasets: catalog, sources, raw formats, validation, synthetic traffic, ingestion."""

@@ -1,0 +1,163 @@
+"""Vectorised helpers shared by the raw formats: hex decoding, parse errors, batching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kdgat.data.schema import LEN_TO_DLC, RAW_FRAME
+from kdgat.errors import FormatError
+
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(b"0123456789", np.uint8)] = np.arange(10)
+_NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
+_NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
+
+
+def _chars(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array, nulls read as empty strings."""
+    strings = pc.fill_null(strings, "").cast(pa.large_string())
+    offsets = np.frombuffer(strings.buffers()[1], np.int64)[
+        strings.offset : strings.offset + len(strings) + 1
+    ]
+    data = strings.buffers()[2]
+    raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
+    return offsets, raw
+
+
+def _bad_segments(bad_char: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """True for every string holding at least one bad character."""
+    counts = np.concatenate([[0], np.cumsum(bad_char, dtype=np.int64)])
+    return counts[offsets[1:] - offsets[0]] > counts[offsets[:-1] - offsets[0]]
+
+
+def hex_to_bytes(strings: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Decode hex payload strings ("0A1B", "" for DLC 0) into a binary array.
+
+    Returns the payloads and a mask of strings that are not valid hex (odd
+    length or a non-hex character); those decode to empty payloads.
+    """
+    offsets, raw = _chars(strings)
+    nibbles = _NIBBLE[raw[offsets[0] : offsets[-1]]]
+    lengths = np.diff(offsets)
+    bad = _bad_segments(nibbles == 255, offsets) | (lengths % 2 == 1)
+    keep = np.repeat(~bad, lengths)
+    kept = nibbles[keep]
+    data = (kept[0::2] << 4) | kept[1::2]
+    out_offsets = np.concatenate([[0], np.cumsum(np.where(bad, 0, lengths // 2))]).astype(np.int32)
+    payload = pa.Array.from_buffers(
+        pa.binary(), len(lengths), [None, pa.py_buffer(out_offsets), pa.py_buffer(data)]
+    )
+    return payload, bad
+
+
+def hex_to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse hex integers ("1e5", "0x7DF") into int64; returns (values, bad mask)."""
+    strings = pc.replace_substring_regex(strings, "^0[xX]", "")
+    offsets, raw = _chars(strings)
+    nibbles = _NIBBLE[raw[offsets[0] : offsets[-1]]].astype(np.int64)
+    lengths = np.diff(offsets)
+    bad = _bad_segments(nibbles == 255, offsets) | (lengths == 0) | (lengths > 8)
+    starts = offsets[:-1] - offsets[0]
+    position = np.arange(len(nibbles)) - np.repeat(starts, lengths)
+    shift = 4 * (np.repeat(lengths, lengths) - 1 - position)
+    terms = np.where(np.repeat(bad, lengths), 0, nibbles << np.clip(shift, 0, 60))
+    values = np.zeros(len(lengths), dtype=np.int64)
+    np.add.at(values, np.repeat(np.arange(len(lengths)), lengths), terms)
+    values[bad] = -1
+    return values, bad
+
+
+def to_float(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse decimal strings into float64; returns (values, mask of unparseable or NaN)."""
+    try:
+        values = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # rare: coerce element-wise, for this batch only
+        values = pd.to_numeric(strings.to_pandas(), errors="coerce").to_numpy(np.float64)
+    return values, np.isnan(values)
+
+
+def to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse decimal integers into int64 (-1 where invalid); returns (values, bad mask)."""
+    values, bad = to_float(strings)
+    bad |= values != np.round(values)
+    return np.where(bad, -1, values).astype(np.int64), bad
+
+
+def dlc_of(payload: pa.Array) -> np.ndarray:
+    """The DLC code of each payload length (-1 for lengths no CAN frame has)."""
+    lengths = pc.binary_length(payload).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(lengths <= 64, LEN_TO_DLC[np.clip(lengths, 0, 64)], -1)
+
+
+def parse_errors(n: int, problems: Sequence[tuple[np.ndarray, str, pa.Array | None]]) -> pa.Array:
+    """One message per row for the first problem that hits it, null elsewhere.
+
+    Each problem is (mask, message, raw values): the message gets the raw value
+    of the row appended, so the quarantine shows what was actually in the file.
+    """
+    if not any(mask.any() for mask, _, _ in problems):
+        return pa.nulls(n, pa.string())
+    messages = np.full(n, None, dtype=object)
+    for mask, message, raw in reversed(problems):
+        rows = np.flatnonzero(mask)
+        shown = raw.take(pa.array(rows)).to_pylist() if raw is not None else [None] * len(rows)
+        messages[rows] = [f"{message} {v!r}" if v is not None else message for v in shown]
+    return pa.array(messages, pa.string())
+
+
+def frame_batch(
+    timestamp: np.ndarray,
+    arbitration_id: np.ndarray,
+    dlc: np.ndarray,
+    payload: pa.Array,
+    label: np.ndarray,
+    source_row: np.ndarray,
+    parse_error: pa.Array,
+    attack_type: pa.Array | None = None,
+) -> pa.Table:
+    """Assemble a ``RAW_FRAME`` batch from parsed columns."""
+    n = len(timestamp)
+    return pa.Table.from_arrays(
+        [
+            pa.array(timestamp, pa.float64()),
+            pa.array(arbitration_id, pa.int64()),
+            pa.array(dlc, pa.int64()),
+            payload,
+            pa.array(label, pa.int64()),
+            attack_type if attack_type is not None else pa.nulls(n, pa.string()),
+            pa.array(source_row, pa.int64()),
+            parse_error,
+        ],
+        schema=RAW_FRAME,
+    )
+
+
+def require_nonempty(path: Path) -> None:
+    """Fail early and clearly on a missing or zero-byte file."""
+    if not path.is_file():
+        raise FormatError(path, "file not found", "check the path or the catalog's source/globs")
+    if path.stat().st_size == 0:
+        raise FormatError(path, "file is empty", "re-export or re-download the capture")
+
+
+def read_lines(path: Path, batch_rows: int, skip: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line number, lines) of a text file in batches, 1-based line numbers."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for _ in range(skip):
+            handle.readline()
+        line_no = skip + 1
+        batch: list[str] = []
+        for line in handle:
+            batch.append(line.rstrip("\r\n"))
+            if len(batch) == batch_rows:
+                yield line_no, batch
+                line_no += len(batch)
+                batch = []
+        if batch:
+            yield line_no, batch

@@ -1,0 +1,129 @@
+"""can-train-and-test CSV: ``timestamp,arbitration_id,data_field,attack``.
+
+Ids are hex without prefix ("1e5"), payloads hex of 0-16 characters (DLC =
+length / 2), attack is 0/1. Read with pyarrow's streaming CSV reader; rows
+with the wrong number of fields are kept aside with their line number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from kdgat.data.formats._common import (
+    dlc_of,
+    frame_batch,
+    hex_to_bytes,
+    hex_to_int,
+    parse_errors,
+    require_nonempty,
+    to_float,
+    to_int,
+)
+from kdgat.errors import FormatError
+
+COLUMNS = ["timestamp", "arbitration_id", "data_field", "attack"]
+BYTES_PER_ROW = 45  # typical line length, to turn a row budget into a block size
+
+
+def check_header(path: Path, expected: list[str]) -> None:
+    """Raise a FormatError that names missing columns or a wrong delimiter."""
+    with path.open("rb") as handle:
+        header = handle.readline().decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    found = [c.strip() for c in header.split(",")]
+    missing = [c for c in expected if c not in found]
+    if not missing:
+        return
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if delimiter in header:
+            raise FormatError(
+                path,
+                f"header {header!r} is separated by {name}, not commas",
+                "convert the file to comma-separated CSV",
+            )
+    raise FormatError(
+        path,
+        f"missing column(s) {missing}; header is {header!r}",
+        f"the file must start with the header {','.join(expected)}",
+    )
+
+
+class _BadRows:
+    """Collects rows pyarrow cannot split into the expected number of fields."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str]] = []
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        self.rows.append((row.number or -1, row.text))
+        return "skip"
+
+
+def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
+    """Yield ``RAW_FRAME`` batches of about ``batch_rows`` rows."""
+    require_nonempty(path)
+    check_header(path, COLUMNS)
+    bad_rows = _BadRows()
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=max(1 << 16, batch_rows * BYTES_PER_ROW)),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(COLUMNS, pa.string()), include_columns=COLUMNS
+        ),
+    )
+    parsed = 0
+    try:
+        for batch in reader:
+            yield _frames(batch, _line_numbers(parsed, batch.num_rows, bad_rows.rows))
+            parsed += batch.num_rows
+            yield from _split_rows(bad_rows)
+    except pa.ArrowInvalid as err:
+        raise FormatError(path, f"unreadable CSV ({err})", "repair or re-export the file") from err
+
+
+def _line_numbers(parsed: int, n: int, skipped: list[tuple[int, str]]) -> np.ndarray:
+    """1-based file line numbers of the next ``n`` parsed rows, around skipped rows."""
+    index = parsed + np.arange(n)  # data-row index among rows pyarrow kept
+    skipped_index = np.sort(np.array([r for r, _ in skipped if r > 0], dtype=np.int64)) - 2
+    kept_before = skipped_index - np.arange(len(skipped_index))
+    return index + np.searchsorted(kept_before, index, side="right") + 2
+
+
+def _split_rows(bad_rows: _BadRows) -> Iterator[pa.Table]:
+    """Emit rows with the wrong field count as parse errors (reported, never dropped)."""
+    if not bad_rows.rows:
+        return
+    rows, bad_rows.rows = bad_rows.rows, []
+    n = len(rows)
+    texts = pa.array([text for _, text in rows])
+    yield frame_batch(
+        np.full(n, np.nan),
+        np.full(n, -1),
+        np.full(n, -1),
+        pa.array([b""] * n, pa.binary()),
+        np.full(n, -1),
+        np.array([r for r, _ in rows]),
+        parse_errors(n, [(np.ones(n, bool), f"expected {len(COLUMNS)} fields:", texts)]),
+    )
+
+
+def _frames(batch: pa.RecordBatch, source_row: np.ndarray) -> pa.Table:
+    timestamp, bad_ts = to_float(batch.column("timestamp"))
+    ids, bad_id = hex_to_int(batch.column("arbitration_id"))
+    payload, bad_payload = hex_to_bytes(batch.column("data_field"))
+    label, bad_label = to_int(batch.column("attack"))
+    errors = parse_errors(
+        batch.num_rows,
+        [
+            (bad_ts, "timestamp is not a number:", batch.column("timestamp")),
+            (bad_id, "arbitration_id is not hex:", batch.column("arbitration_id")),
+            (bad_payload, "data_field is not hex bytes:", batch.column("data_field")),
+            (bad_label, "attack is not an integer:", batch.column("attack")),
+        ],
+    )
+    return frame_batch(timestamp, ids, dlc_of(payload), payload, label, source_row, errors)

@@ -1,0 +1,333 @@
+"""Raw captures -> validated, de-duplicated Parquet, streamed batch by batch.
+
+Per capture: read batches with the format's reader, validate each batch
+(clean rows to the output, bad rows to a quarantine file with a reason each),
+hash the clean content to spot captures stored twice, count out-of-order
+timestamps (then sort on disk with DuckDB), and fail when more than
+``max_bad_fraction`` of the rows are bad. Memory is bounded by the batch size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kdgat.config import DatasetEntry
+from kdgat.data.catalog import Capture, resolve
+from kdgat.data.formats import Format, get_format
+from kdgat.data.schema import SCHEMA_VERSION, Validated, validate_flows, validate_frames
+from kdgat.errors import FormatError, ValidationError
+from kdgat.data.sources import verify_checksums
+from kdgat.io import atomic_path, replace_dir, write_json
+from kdgat.progress import bar
+
+log = logging.getLogger(__name__)
+
+# Columns that identify a capture's content (not where it was stored or how it was named).
+_NOT_CONTENT = {"capture", "split", "source_row", "attack_type"}
+_SHOWN_BAD_ROWS = 5
+
+
+@dataclass
+class CaptureReport:
+    """What ingest did with one raw file."""
+
+    split: str
+    source: str
+    rows: int = 0
+    bad_rows: int = 0
+    out_of_order_rows: int = 0
+    extended_id_rows: int = 0
+    attack_rows: int = 0
+    attack_fraction: float = 0.0
+    content_hash: str = ""
+    duplicate_of: str | None = None
+    output: str | None = None
+    quarantine: str | None = None
+    first_bad: list[str] = field(default_factory=list)
+
+
+class _ContentHash:
+    """Order-sensitive hash of a table's content, independent of batch boundaries."""
+
+    def __init__(self) -> None:
+        self._columns: dict[str, hashlib._Hash] = {}
+
+    def update(self, table: pa.Table) -> None:
+        for name in table.column_names:
+            if name in _NOT_CONTENT:
+                continue
+            digest = self._columns.setdefault(name, hashlib.blake2b(digest_size=16))
+            column = table[name].combine_chunks()
+            if pa.types.is_binary(column.type) or pa.types.is_string(column.type):
+                column = column.cast(pa.large_binary())
+                offsets = np.frombuffer(column.buffers()[1], np.int64)[
+                    column.offset : column.offset + len(column) + 1
+                ]
+                digest.update(np.diff(offsets).tobytes())
+                data = column.buffers()[2]
+                if data is not None:
+                    digest.update(memoryview(data)[offsets[0] : offsets[-1]])
+            else:
+                digest.update(column.to_numpy(zero_copy_only=False).tobytes())
+
+    def hexdigest(self) -> str:
+        total = hashlib.blake2b(digest_size=16)
+        for name in sorted(self._columns):
+            total.update(name.encode() + self._columns[name].digest())
+        return total.hexdigest()
+
+
+class _Writer:
+    """A Parquet writer opened on the first batch (flow tables vary in columns)."""
+
+    def __init__(self, path: Path, row_group_size: int) -> None:
+        self.path, self.row_group_size = path, row_group_size
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self._writer.write_table(table, row_group_size=self.row_group_size)
+
+    def close(self) -> bool:
+        """Close; True when anything was written."""
+        if self._writer is None:
+            return False
+        self._writer.close()
+        return True
+
+
+def ingest_capture(
+    capture: Capture,
+    fmt: Format,
+    out_dir: Path,
+    row_group_size: int,
+    max_bad_fraction: float,
+) -> tuple[CaptureReport, Path | None]:
+    """Ingest one capture into ``out_dir/captures``; return its report and output path.
+
+    The output is left under a temporary name (returned) so that the caller
+    can drop it when it turns out to duplicate another capture.
+    """
+    report = CaptureReport(split=capture.split, source=str(capture.path))
+    validate = validate_frames if fmt.domain == "can" else validate_flows
+    content = _ContentHash()
+    (out_dir / "captures").mkdir(parents=True, exist_ok=True)
+    staged = out_dir / "captures" / f".{capture.name}.staged.parquet"
+    good_writer = _Writer(staged, row_group_size)
+    quarantine_path = out_dir / "quarantine" / f"{capture.name}.parquet"
+    quarantine_path.parent.mkdir(parents=True, exist_ok=True)
+    bad_writer = _Writer(quarantine_path, row_group_size)
+    last_timestamp = -np.inf
+    try:
+        for raw in fmt.read(capture.path, row_group_size):
+            batch = validate(raw, capture.name, capture.split, capture.attack_type)
+            last_timestamp = _account(report, batch, last_timestamp)
+            content.update(batch.good)
+            good_writer.write(batch.good)
+            bad_writer.write(batch.bad)
+    except BaseException:
+        good_writer.close()
+        bad_writer.close()
+        staged.unlink(missing_ok=True)
+        quarantine_path.unlink(missing_ok=True)
+        raise
+    wrote = good_writer.close()
+    if bad_writer.close():
+        report.quarantine = str(quarantine_path)
+    _check(capture, report, max_bad_fraction, staged if wrote else None)
+    report.content_hash = content.hexdigest()
+    if report.out_of_order_rows:
+        sort_by_time(staged, row_group_size)
+    return report, staged
+
+
+def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> float:
+    """Add a batch's counts to the report; return its last timestamp."""
+    good, bad = batch.good, batch.bad
+    report.rows += good.num_rows + bad.num_rows
+    report.bad_rows += bad.num_rows
+    report.first_bad += [
+        f"row {r}: {why}"
+        for r, why in zip(bad["source_row"].to_pylist(), bad["reason"].to_pylist(), strict=True)
+    ][: _SHOWN_BAD_ROWS - len(report.first_bad)]
+    if good.num_rows == 0:
+        return last_timestamp
+    ts = good["timestamp"].to_numpy()
+    report.out_of_order_rows += int(np.count_nonzero(np.diff(ts, prepend=last_timestamp) < 0))
+    report.attack_rows += int(np.count_nonzero(good["label"].to_numpy()))
+    if "extended" in good.column_names:
+        report.extended_id_rows += int(np.count_nonzero(good["extended"].to_numpy(zero_copy_only=False)))
+    return float(ts[-1])
+
+
+def _check(capture: Capture, report: CaptureReport, max_bad: float, staged: Path | None) -> None:
+    """Fail on an empty capture or one with too many bad rows (dropping its output)."""
+    if report.rows == 0:
+        raise FormatError(capture.path, "no data rows", "check that the file is complete")
+    fraction = report.bad_rows / report.rows
+    if fraction > max_bad:
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+        raise ValidationError(
+            f"{capture.path}: {report.bad_rows} of {report.rows} rows ({fraction:.2%}) are invalid, "
+            f"above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
+            + "\n  ".join(report.first_bad)
+            + "\nFix: repair the file, or raise ingest.max_bad_fraction to quarantine them"
+            + (f" (details in {report.quarantine})" if report.quarantine else "")
+        )
+    if staged is None:
+        raise ValidationError(f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}")
+    good = report.rows - report.bad_rows
+    report.attack_fraction = report.attack_rows / good
+
+
+def sort_by_time(path: Path, row_group_size: int) -> None:
+    """Sort a Parquet file by timestamp (stable on source row), out of core."""
+    schema = pq.read_schema(path)
+    with atomic_path(path) as tmp:
+        con = duckdb.connect()
+        con.execute("SET memory_limit = '1GB'")
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{path}') ORDER BY timestamp, source_row) "
+            f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE {row_group_size}, COMPRESSION zstd)"
+        )
+        con.close()
+        sorted_schema = pq.read_schema(tmp)
+        if not sorted_schema.equals(schema):  # DuckDB may widen types: restore ours
+            table = pq.read_table(tmp).cast(schema)
+            pq.write_table(table, tmp, row_group_size=row_group_size, compression="zstd")
+
+
+def ingest_captures(
+    captures: Iterable[Capture],
+    fmt: Format,
+    out_dir: Path,
+    row_group_size: int = 262_144,
+    max_bad_fraction: float = 0.001,
+    label: str = "",
+) -> dict[str, Any]:
+    """Ingest captures into ``out_dir``; return the dataset report.
+
+    A capture whose content equals an earlier one is ingested once: the
+    report lists it with ``duplicate_of`` and no output.
+    """
+    captures = list(captures)
+    reports: dict[str, CaptureReport] = {}
+    seen: dict[str, str] = {}
+    total = sum(c.path.stat().st_size for c in captures)
+    with bar(total, f"ingest {label}".strip(), unit="B") as progress:
+        for capture in captures:
+            report, staged = ingest_capture(capture, fmt, out_dir, row_group_size, max_bad_fraction)
+            if report.content_hash in seen:
+                report.duplicate_of = seen[report.content_hash]
+                if staged is not None:
+                    staged.unlink(missing_ok=True)
+                log.info("%s duplicates %s: ingested once", capture.name, report.duplicate_of)
+            elif staged is not None:
+                final = staged.with_name(f"{capture.name}.parquet")
+                staged.rename(final)
+                report.output = str(final.relative_to(out_dir))
+                seen[report.content_hash] = capture.name
+            reports[capture.name] = report
+            progress.update(capture.path.stat().st_size)
+    return summarise(reports, fmt)
+
+
+def summarise(reports: dict[str, CaptureReport], fmt: Format) -> dict[str, Any]:
+    """The dataset report (the stage's DVC metrics)."""
+    unique = {k: r for k, r in reports.items() if r.duplicate_of is None}
+    rows = sum(r.rows - r.bad_rows for r in unique.values())
+    attack = sum(r.attack_rows for r in unique.values())
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "format": fmt.name,
+        "domain": fmt.domain,
+        "captures_found": len(reports),
+        "unique_captures": len(unique),
+        "duplicates": len(reports) - len(unique),
+        "rows": rows,
+        "bad_rows": sum(r.bad_rows for r in reports.values()),
+        "out_of_order_rows": sum(r.out_of_order_rows for r in unique.values()),
+        "attack_fraction": attack / rows if rows else 0.0,
+        "captures": {name: asdict(r) for name, r in reports.items()},
+    }
+
+
+def ingest_dataset(
+    name: str,
+    entry: DatasetEntry,
+    raw: Path,
+    out: Path,
+    report_path: Path,
+    row_group_size: int,
+    max_bad_fraction: float,
+) -> dict[str, object]:
+    """Ingest one catalog dataset from ``raw`` into ``out`` (replaced atomically)."""
+    captures = resolve(entry, raw)
+    verify_checksums(raw, entry.sha256)
+    fmt = get_format(entry.format)
+    with replace_dir(out) as tmp:
+        report = ingest_captures(captures, fmt, tmp, row_group_size, max_bad_fraction, label=name)
+        write_json(tmp / "manifest.json", manifest(report))
+    report = {"dataset": name, **report}
+    write_json(report_path, report)
+    return report
+
+
+def manifest(report: dict[str, Any]) -> dict[str, Any]:
+    """What downstream stages need: the unique captures, their split and file."""
+    return {
+        "schema_version": report["schema_version"],
+        "domain": report["domain"],
+        "captures": [
+            {"name": name, "split": r["split"], "file": r["output"], "rows": r["rows"] - r["bad_rows"]}
+            for name, r in report["captures"].items()
+            if r["output"] is not None
+        ],
+    }
+
+
+def ingest_files(files: list[Path], format_name: str, out: Path, split: str) -> dict[str, Any]:
+    """Ad-hoc mode: ingest files outside the catalog into ``out`` (same checks, same report)."""
+    fmt = get_format(format_name)
+    captures = [Capture(f, f.name.split(".")[0], split) for f in sorted(files)]
+    names = [c.name for c in captures]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"{out}: two input files share a capture name; rename one of {names}")
+    with replace_dir(out) as tmp:
+        report = ingest_captures(captures, fmt, tmp, label=out.name)
+        write_json(tmp / "manifest.json", manifest(report))
+        write_json(tmp / "ingest_report.json", report)
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """A short human-readable table of an ingest report."""
+    lines = [
+        f"{report['captures_found']} captures, {report['unique_captures']} unique "
+        f"({report['duplicates']} duplicates), {report['rows']:,} rows, "
+        f"{report['bad_rows']} bad rows, attack fraction {report['attack_fraction']:.4f}",
+        f"{'capture':<55} {'split':<32} {'rows':>9} {'bad':>5} {'attack':>8}  note",
+    ]
+    for name, r in report["captures"].items():
+        note = f"duplicate of {r['duplicate_of']}" if r["duplicate_of"] else ""
+        if r["out_of_order_rows"]:
+            note += f" {r['out_of_order_rows']} rows re-sorted by time"
+        lines.append(
+            f"{name:<55} {r['split']:<32} {r['rows']:>9,} {r['bad_rows']:>5} "
+            f"{r['attack_fraction']:>8.4f}  {note}".rstrip()
+        )
+    return "\n".join(lines)

@@ -1,0 +1,263 @@
+"""The canonical tables every raw format is normalised to, and their validation.
+
+Formats produce *raw* tables (``RAW_FRAME`` / flows with a ``parse_error``
+column and sentinel values where a field could not be parsed). ``validate``
+runs the Pandera schema of the domain over them and splits each batch into
+clean rows, cast to the stored schema, and quarantined rows with one reason
+per row. Only numeric columns go through Pandera, so validation stays
+vectorised and cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pdr
+import pyarrow as pa
+import pyarrow.compute as pc
+
+SCHEMA_VERSION = 1
+MAX_STANDARD_ID = 0x7FF
+MAX_EXTENDED_ID = 0x1FFFFFFF
+
+# CAN FD: DLC codes 9..15 stand for these payload lengths.
+DLC_TO_LEN = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64], dtype=np.int64)
+LEN_TO_DLC = np.full(65, -1, dtype=np.int64)
+LEN_TO_DLC[DLC_TO_LEN] = np.arange(16, dtype=np.int64)
+
+# What a format yields. Unparseable fields hold NaN / -1 and parse_error says why.
+RAW_FRAME = pa.schema(
+    [
+        ("timestamp", pa.float64()),
+        ("arbitration_id", pa.int64()),
+        ("dlc", pa.int64()),
+        ("payload", pa.binary()),
+        ("label", pa.int64()),
+        ("attack_type", pa.string()),
+        ("source_row", pa.int64()),
+        ("parse_error", pa.string()),
+    ]
+)
+
+# What ingest stores: one row per CAN frame.
+FRAME = pa.schema(
+    [
+        ("timestamp", pa.float64()),  # seconds
+        ("arbitration_id", pa.uint32()),
+        ("extended", pa.bool_()),  # 29-bit id (> 0x7FF)
+        ("dlc", pa.uint8()),
+        ("payload", pa.binary()),
+        ("label", pa.uint8()),  # 1 = injected frame
+        ("attack_type", pa.string()),  # "benign" for label 0
+        ("capture", pa.string()),
+        ("split", pa.string()),  # "train" or a test scenario
+        ("source_row", pa.int64()),  # line (text) or row (Parquet) in the raw file, 1-based
+    ]
+)
+
+# Flows: fixed columns, then one float64 column per numeric flow statistic ("f_" prefix).
+FLOW_FIXED = pa.schema(
+    [
+        ("timestamp", pa.float64()),
+        ("src", pa.string()),
+        ("dst", pa.string()),
+        ("src_port", pa.int32()),  # -1 when the format has none
+        ("dst_port", pa.int32()),
+        ("protocol", pa.string()),
+        ("label", pa.int64()),
+        ("attack_type", pa.string()),
+        ("source_row", pa.int64()),
+        ("parse_error", pa.string()),
+    ]
+)
+FEATURE_PREFIX = "f_"
+
+
+def _no_parse_error(s: pd.Series) -> pd.Series:
+    return s.isna()
+
+
+def _payload_matches_dlc(df: pd.DataFrame) -> pd.Series:
+    dlc = df["dlc"].to_numpy()
+    ok = (dlc >= 0) & (dlc < 16)
+    expected = np.where(ok, DLC_TO_LEN[np.clip(dlc, 0, 15)], -1)
+    return pd.Series(expected == df["payload_len"].to_numpy(), index=df.index)
+
+
+FRAME_CHECKS = pdr.DataFrameSchema(
+    {
+        "parse_error": pdr.Column(None, pdr.Check(_no_parse_error, name="parseable"), nullable=True),
+        "timestamp": pdr.Column(np.float64, pdr.Check(np.isfinite, name="finite")),
+        "arbitration_id": pdr.Column(
+            np.int64, pdr.Check.in_range(0, MAX_EXTENDED_ID, error="id in 0..0x1FFFFFFF")
+        ),
+        "dlc": pdr.Column(np.int64, pdr.Check.in_range(0, 15, error="dlc in 0..8 (CAN FD 9..15)")),
+        "payload_len": pdr.Column(np.int64),
+        "label": pdr.Column(np.int64, pdr.Check.isin([0, 1], error="label in {0, 1}")),
+    },
+    checks=[pdr.Check(_payload_matches_dlc, name="payload length matches dlc")],
+    strict=True,
+)
+
+FLOW_CHECKS = pdr.DataFrameSchema(
+    {
+        "parse_error": pdr.Column(None, pdr.Check(_no_parse_error, name="parseable"), nullable=True),
+        "timestamp": pdr.Column(np.float64, pdr.Check(np.isfinite, name="finite")),
+        "src_port": pdr.Column(np.int32, pdr.Check.in_range(-1, 65535, error="port in 0..65535")),
+        "dst_port": pdr.Column(np.int32, pdr.Check.in_range(-1, 65535, error="port in 0..65535")),
+        "label": pdr.Column(np.int64, pdr.Check.isin([0, 1], error="label in {0, 1}")),
+        "features_finite": pdr.Column(bool, pdr.Check.eq(True, error="all flow features finite")),
+    },
+    strict=True,
+)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """One validated batch: rows to keep, rows to quarantine (with a reason each)."""
+
+    good: pa.Table
+    bad: pa.Table
+
+
+def payload_lengths(payload: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Byte length of every payload."""
+    return pc.binary_length(payload).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _frame_checks_input(table: pa.Table) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "parse_error": table["parse_error"].to_pandas(),
+            "timestamp": table["timestamp"].to_numpy(),
+            "arbitration_id": table["arbitration_id"].to_numpy(),
+            "dlc": table["dlc"].to_numpy(),
+            "payload_len": payload_lengths(table["payload"]),
+            "label": table["label"].to_numpy(),
+        }
+    )
+
+
+def _flow_checks_input(table: pa.Table) -> pd.DataFrame:
+    features = [n for n in table.column_names if n.startswith(FEATURE_PREFIX)]
+    finite = np.ones(table.num_rows, dtype=bool)
+    for name in features:
+        finite &= np.isfinite(table[name].to_numpy())
+    return pd.DataFrame(
+        {
+            "parse_error": table["parse_error"].to_pandas(),
+            "timestamp": table["timestamp"].to_numpy(),
+            "src_port": table["src_port"].to_numpy(),
+            "dst_port": table["dst_port"].to_numpy(),
+            "label": table["label"].to_numpy(),
+            "features_finite": finite,
+        }
+    )
+
+
+def _reasons(df: pd.DataFrame, schema: pdr.DataFrameSchema) -> pd.Series:
+    """Run the Pandera checks; return one reason per failing row (index = row)."""
+    try:
+        schema.validate(df, lazy=True)
+    except pdr.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        if cases["index"].isna().any():  # a schema-level failure is a bug in a format, not bad data
+            raise
+        described = cases.apply(_describe_failure, axis=1)
+        reasons = described.groupby(cases["index"].astype(np.int64)).agg("; ".join).astype(object)
+        # A row that could not be parsed fails other checks through its sentinels: say only why.
+        parse = cases[cases["column"] == "parse_error"]
+        reasons.loc[parse["index"].astype(np.int64).to_numpy()] = parse["failure_case"].to_numpy()
+        return reasons
+    return pd.Series(dtype=object)
+
+
+def _describe_failure(case: pd.Series) -> str:
+    column = case["column"] if isinstance(case["column"], str) else "row"
+    return f"{column}: failed '{case['check']}' (value {case['failure_case']!r})"
+
+
+def validate_frames(raw: pa.Table, capture: str, split: str, attack_type: str) -> Validated:
+    """Validate a raw frame batch and cast its clean rows to ``FRAME``."""
+    reasons = _reasons(_frame_checks_input(raw), FRAME_CHECKS)
+    good_mask = np.ones(raw.num_rows, dtype=bool)
+    good_mask[reasons.index.to_numpy(dtype=np.int64)] = False
+    good = raw.filter(pa.array(good_mask))
+    label = good["label"].to_numpy().astype(np.uint8)
+    typed = good["attack_type"].fill_null(attack_type)
+    attack = pc.if_else(pa.array(label == 1), typed, pa.scalar("benign"))
+    ids = good["arbitration_id"].to_numpy().astype(np.uint32)
+    n = good.num_rows
+    clean = pa.Table.from_arrays(
+        [
+            good["timestamp"],
+            pa.array(ids),
+            pa.array(ids > MAX_STANDARD_ID),
+            pa.array(good["dlc"].to_numpy().astype(np.uint8)),
+            good["payload"],
+            pa.array(label),
+            attack,
+            pa.repeat(pa.scalar(capture), n),
+            pa.repeat(pa.scalar(split), n),
+            good["source_row"],
+        ],
+        schema=FRAME,
+    )
+    return Validated(clean, _quarantine(raw, reasons, capture))
+
+
+def validate_flows(raw: pa.Table, capture: str, split: str, attack_type: str) -> Validated:
+    """Validate a raw flow batch; clean rows keep their feature columns."""
+    reasons = _reasons(_flow_checks_input(raw), FLOW_CHECKS)
+    good_mask = np.ones(raw.num_rows, dtype=bool)
+    good_mask[reasons.index.to_numpy(dtype=np.int64)] = False
+    good = raw.filter(pa.array(good_mask)).drop_columns(["parse_error"])
+    label = good["label"].to_numpy()
+    typed = good["attack_type"].fill_null(attack_type)
+    good = good.set_column(
+        good.schema.get_field_index("attack_type"),
+        "attack_type",
+        pc.if_else(pa.array(label == 1), typed, pa.scalar("benign")),
+    )
+    n = good.num_rows
+    good = good.append_column("capture", pa.repeat(pa.scalar(capture), n))
+    good = good.append_column("split", pa.repeat(pa.scalar(split), n))
+    return Validated(good, _quarantine(raw, reasons, capture))
+
+
+QUARANTINE = pa.schema(
+    [
+        ("capture", pa.string()),
+        ("source_row", pa.int64()),
+        ("reason", pa.string()),
+        ("record", pa.string()),  # the row's parsed fields, for a human to read
+    ]
+)
+
+
+def _quarantine(raw: pa.Table, reasons: pd.Series, capture: str) -> pa.Table:
+    if reasons.empty:
+        return QUARANTINE.empty_table()
+    rows = reasons.index.to_numpy(dtype=np.int64)
+    picked = raw.take(pa.array(rows)).drop_columns(["parse_error"]).to_pylist()
+    return pa.Table.from_pydict(
+        {
+            "capture": [capture] * len(rows),
+            "source_row": raw["source_row"].take(pa.array(rows)),
+            "reason": reasons.to_list(),
+            "record": [_describe_record(r) for r in picked],
+        },
+        schema=QUARANTINE,
+    )
+
+
+def _describe_record(record: dict[str, object]) -> str:
+    parts = []
+    for key, value in record.items():
+        if key == "source_row":
+            continue
+        shown = value.hex().upper() if isinstance(value, bytes) else value
+        parts.append(f"{key}={shown}")
+    return ", ".join(parts)

@@ -1,0 +1,131 @@
+"""Bring a dataset's raw files into ``data/raw/<dataset>/``.
+
+Local folders and globs are linked (never copied: raw captures are large and
+read-only), https files are downloaded with resume, ``hf://<repo>`` datasets
+come through huggingface_hub. Files listed in the entry's ``sha256`` are
+verified before use, and nothing half-downloaded ever has its final name.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from tqdm import tqdm
+
+from kdgat.config import DatasetEntry
+from kdgat.errors import SourceError
+from kdgat.io import replace_dir
+
+log = logging.getLogger(__name__)
+CHUNK = 1 << 20
+
+
+def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
+    """Materialise the entry's source in ``dest``; return the files there."""
+    source = entry.source
+    if source == "synth":
+        raise SourceError(f"{dest}: the synthetic dataset is made by `dvc repro synth`, not fetched")
+    with replace_dir(dest) as tmp:
+        if source.startswith(("https://", "http://")):
+            download(source, tmp / Path(urlparse(source).path).name, dest)
+        elif source.startswith("hf://"):
+            _fetch_hf(source.removeprefix("hf://"), entry, tmp)
+        else:
+            _link_local(source, tmp)
+        verify_checksums(tmp, entry.sha256)
+    return sorted(p for p in dest.rglob("*") if p.is_file())
+
+
+def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
+    """Download ``url`` to ``target``, resuming a previous partial download.
+
+    The partial file is ``<name>.part`` in ``resume_dir`` (the final folder, so
+    it survives a failed attempt); it is renamed only once complete.
+    """
+    part = (resume_dir or target.parent) / f"{target.name}.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        with requests.get(url, headers=headers, stream=True, timeout=60) as response:
+            if response.status_code == 416:  # already complete
+                pass
+            else:
+                response.raise_for_status()
+                if offset and response.status_code != 206:  # server ignored Range: start over
+                    offset = 0
+                _stream(response, part, offset)
+    except requests.RequestException as err:
+        raise SourceError(
+            f"{url}: download failed ({err}); run the same command again to resume "
+            f"from {part.stat().st_size if part.exists() else 0} bytes"
+        ) from err
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(part, target)
+    return target
+
+
+def _stream(response: requests.Response, part: Path, offset: int) -> None:
+    total = int(response.headers.get("Content-Length", 0)) + offset
+    with (
+        part.open("ab" if offset else "wb") as out,
+        tqdm(total=total or None, initial=offset, unit="B", unit_scale=True, desc=part.stem) as bar,
+    ):
+        for chunk in response.iter_content(CHUNK):
+            out.write(chunk)
+            bar.update(len(chunk))
+
+
+def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
+    from huggingface_hub import snapshot_download
+
+    patterns = [*entry.train, *(g for globs in entry.test.values() for g in globs)]
+    try:
+        snapshot_download(repo, repo_type="dataset", local_dir=tmp, allow_patterns=patterns)
+    except Exception as err:  # the hub raises many types; all mean "could not fetch"
+        raise SourceError(f"hf://{repo}: download failed ({err}); check the repo id and network") from err
+
+
+def _link_local(source: str, tmp: Path) -> None:
+    path = Path(source)
+    if path.is_dir():
+        files = [p for p in path.rglob("*") if p.is_file()]
+        base = path
+    else:
+        files = [Path(p) for p in sorted(glob.glob(source, recursive=True)) if Path(p).is_file()]
+        base = Path(os.path.commonpath([p.parent for p in files])) if files else path.parent
+    if not files:
+        raise SourceError(f"{source}: no files found; fix `source` in data/catalog.yaml")
+    for file in files:
+        link = tmp / file.relative_to(base)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(file.resolve())
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_checksums(root: Path, expected: dict[str, str]) -> None:
+    """Check every file named in ``expected`` (relative to ``root``)."""
+    for name, digest in expected.items():
+        path = root / name
+        if not path.exists():
+            raise SourceError(f"{path}: listed in sha256 but missing; fetch the dataset again")
+        actual = sha256_of(path)
+        if actual != digest.lower():
+            raise SourceError(
+                f"{path}: sha256 {actual} does not match the catalog's {digest}; "
+                "the file is corrupt or changed: delete it and fetch again"
+            )

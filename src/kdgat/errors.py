@@ -1,0 +1,37 @@
+"""One exception type per domain.
+
+Every message names the file, the row or field at fault, and the fix, so a
+researcher reading a SLURM log can act on it without opening the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KdgatError(Exception):
+    """Base class: the CLI prints these as one clean line and exits non-zero."""
+
+
+class ConfigError(KdgatError):
+    """params.yaml or data/catalog.yaml is invalid."""
+
+
+class CatalogError(KdgatError):
+    """A dataset entry cannot be resolved to captures."""
+
+
+class SourceError(KdgatError):
+    """A download or checksum failed."""
+
+
+class FormatError(KdgatError):
+    """A raw file cannot be parsed at all (wrong columns, truncated, empty...)."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: {problem}. Fix: {fix}")
+
+
+class ValidationError(KdgatError):
+    """Too many rows of a capture failed validation."""
