@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 
 from kdgat import config
@@ -105,14 +106,32 @@ def ingest(
     typer.echo(ingest_lib.format_report(report))
 
 
-def main() -> None:
-    """Console entry point: one clean error line and a non-zero exit for known errors."""
+@app.command()
+def report(params: ParamsOption = config.PARAMS_FILE) -> None:
+    """Print the results table of every dataset in params.yaml."""
+    from kdgat.report import results_table
+
+    typer.echo(results_table(config.load_params(params).datasets, METRICS))
+
+
+def run(args: list[str] | None = None) -> None:
+    """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        app(args=args, standalone_mode=False)
     except KdgatError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
+    except click.exceptions.ClickException as err:  # usage errors: show them as click would
+        err.show()
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+
+
+def main() -> None:
+    """Console entry point (``kdgat``)."""
+    run()
 
 
 if __name__ == "__main__":

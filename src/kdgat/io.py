@@ -21,6 +21,7 @@ def replace_dir(final: Path) -> Iterator[Path]:
     """Yield an empty temporary folder that replaces ``final`` on success."""
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are shared (DVC cache, group clusters)
     try:
         yield tmp
         if final.is_symlink() or final.is_file():

@@ -9,9 +9,10 @@ timestamps (then sort on disk with DuckDB), and fail when more than
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import xxhash
 
 from kdgat.config import DatasetEntry
 from kdgat.data.catalog import Capture, resolve
@@ -60,14 +62,16 @@ class _ContentHash:
     """Order-sensitive hash of a table's content, independent of batch boundaries."""
 
     def __init__(self) -> None:
-        self._columns: dict[str, hashlib._Hash] = {}
+        self._columns: dict[str, xxhash.xxh3_128] = {}
 
     def update(self, table: pa.Table) -> None:
         for name in table.column_names:
             if name in _NOT_CONTENT:
                 continue
-            digest = self._columns.setdefault(name, hashlib.blake2b(digest_size=16))
+            digest = self._columns.setdefault(name, xxhash.xxh3_128())
             column = table[name].combine_chunks()
+            if pa.types.is_dictionary(column.type):
+                column = column.dictionary_decode()
             if pa.types.is_binary(column.type) or pa.types.is_string(column.type):
                 column = column.cast(pa.large_binary())
                 offsets = np.frombuffer(column.buffers()[1], np.int64)[
@@ -81,32 +85,67 @@ class _ContentHash:
                 digest.update(column.to_numpy(zero_copy_only=False).tobytes())
 
     def hexdigest(self) -> str:
-        total = hashlib.blake2b(digest_size=16)
+        total = xxhash.xxh3_128()
         for name in sorted(self._columns):
             total.update(name.encode() + self._columns[name].digest())
         return total.hexdigest()
 
 
-class _Writer:
-    """A Parquet writer opened on the first batch (flow tables vary in columns)."""
+def _open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    # Dictionary-encode only the repetitive text columns: on payload bytes it only costs time.
+    strings = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_dictionary(f.type)]
+    return pq.ParquetWriter(path, schema, compression="zstd", use_dictionary=strings)
 
-    def __init__(self, path: Path, row_group_size: int) -> None:
-        self.path, self.row_group_size = path, row_group_size
-        self._writer: pq.ParquetWriter | None = None
 
-    def write(self, table: pa.Table) -> None:
-        if table.num_rows == 0:
-            return
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        self._writer.write_table(table, row_group_size=self.row_group_size)
+class _Sink:
+    """Writes validated batches (clean rows, quarantine) and hashes the clean content.
 
-    def close(self) -> bool:
-        """Close; True when anything was written."""
-        if self._writer is None:
-            return False
-        self._writer.close()
-        return True
+    The work runs on one background thread, overlapping with parsing and
+    validation of the next batch (pyarrow releases the GIL while encoding). At
+    most one batch is in flight, so memory stays bounded by the batch size.
+    """
+
+    def __init__(self, good: Path, bad: Path, row_group_size: int) -> None:
+        self.paths = {"good": good, "bad": bad}
+        self.row_group_size = row_group_size
+        self.content = _ContentHash()
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: Future[None] | None = None
+
+    def put(self, batch: Validated) -> None:
+        self._wait()
+        self._pending = self._pool.submit(self._write, batch)
+
+    def _write(self, batch: Validated) -> None:
+        self.content.update(batch.good)
+        for kind, table in (("good", batch.good), ("bad", batch.bad)):
+            if table.num_rows:
+                if kind not in self._writers:
+                    self._writers[kind] = _open_writer(self.paths[kind], table.schema)
+                self._writers[kind].write_table(table, row_group_size=self.row_group_size)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def close(self) -> set[str]:
+        """Finish writing; return which outputs ("good", "bad") received rows."""
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown()
+            for writer in self._writers.values():
+                writer.close()
+        return set(self._writers)
+
+    def discard(self) -> None:
+        """Close and delete whatever was written (after an error)."""
+        with suppress(Exception):
+            self.close()
+        for path in self.paths.values():
+            path.unlink(missing_ok=True)
 
 
 def ingest_capture(
@@ -115,7 +154,7 @@ def ingest_capture(
     out_dir: Path,
     row_group_size: int,
     max_bad_fraction: float,
-) -> tuple[CaptureReport, Path | None]:
+) -> tuple[CaptureReport, Path]:
     """Ingest one capture into ``out_dir/captures``; return its report and output path.
 
     The output is left under a temporary name (returned) so that the caller
@@ -123,32 +162,25 @@ def ingest_capture(
     """
     report = CaptureReport(split=capture.split, source=str(capture.path))
     validate = validate_frames if fmt.domain == "can" else validate_flows
-    content = _ContentHash()
-    (out_dir / "captures").mkdir(parents=True, exist_ok=True)
     staged = out_dir / "captures" / f".{capture.name}.staged.parquet"
-    good_writer = _Writer(staged, row_group_size)
-    quarantine_path = out_dir / "quarantine" / f"{capture.name}.parquet"
-    quarantine_path.parent.mkdir(parents=True, exist_ok=True)
-    bad_writer = _Writer(quarantine_path, row_group_size)
+    quarantine = out_dir / "quarantine" / f"{capture.name}.parquet"
+    for folder in (staged.parent, quarantine.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    sink = _Sink(staged, quarantine, row_group_size)
     last_timestamp = -np.inf
     try:
         for raw in fmt.read(capture.path, row_group_size):
             batch = validate(raw, capture.name, capture.split, capture.attack_type)
             last_timestamp = _account(report, batch, last_timestamp)
-            content.update(batch.good)
-            good_writer.write(batch.good)
-            bad_writer.write(batch.bad)
+            sink.put(batch)
+        written = sink.close()
+        if "bad" in written:
+            report.quarantine = str(quarantine)
+        _check(capture, report, max_bad_fraction, written)
     except BaseException:
-        good_writer.close()
-        bad_writer.close()
-        staged.unlink(missing_ok=True)
-        quarantine_path.unlink(missing_ok=True)
+        sink.discard()
         raise
-    wrote = good_writer.close()
-    if bad_writer.close():
-        report.quarantine = str(quarantine_path)
-    _check(capture, report, max_bad_fraction, staged if wrote else None)
-    report.content_hash = content.hexdigest()
+    report.content_hash = sink.content.hexdigest()
     if report.out_of_order_rows:
         sort_by_time(staged, row_group_size)
     return report, staged
@@ -173,14 +205,12 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
     return float(ts[-1])
 
 
-def _check(capture: Capture, report: CaptureReport, max_bad: float, staged: Path | None) -> None:
-    """Fail on an empty capture or one with too many bad rows (dropping its output)."""
+def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set[str]) -> None:
+    """Fail on an empty capture or one with too many bad rows."""
     if report.rows == 0:
         raise FormatError(capture.path, "no data rows", "check that the file is complete")
     fraction = report.bad_rows / report.rows
     if fraction > max_bad:
-        if staged is not None:
-            staged.unlink(missing_ok=True)
         raise ValidationError(
             f"{capture.path}: {report.bad_rows} of {report.rows} rows ({fraction:.2%}) are invalid, "
             f"above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
@@ -188,7 +218,7 @@ def _check(capture: Capture, report: CaptureReport, max_bad: float, staged: Path
             + "\nFix: repair the file, or raise ingest.max_bad_fraction to quarantine them"
             + (f" (details in {report.quarantine})" if report.quarantine else "")
         )
-    if staged is None:
+    if "good" not in written:
         raise ValidationError(f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}")
     good = report.rows - report.bad_rows
     report.attack_fraction = report.attack_rows / good
@@ -233,10 +263,9 @@ def ingest_captures(
             report, staged = ingest_capture(capture, fmt, out_dir, row_group_size, max_bad_fraction)
             if report.content_hash in seen:
                 report.duplicate_of = seen[report.content_hash]
-                if staged is not None:
-                    staged.unlink(missing_ok=True)
+                staged.unlink()
                 log.info("%s duplicates %s: ingested once", capture.name, report.duplicate_of)
-            elif staged is not None:
+            else:
                 final = staged.with_name(f"{capture.name}.parquet")
                 staged.rename(final)
                 report.output = str(final.relative_to(out_dir))

@@ -41,6 +41,9 @@ RAW_FRAME = pa.schema(
     ]
 )
 
+# Repetitive text (capture, split, attack type) is dictionary-encoded, in memory and on disk.
+LABEL_TEXT = pa.dictionary(pa.int32(), pa.string())
+
 # What ingest stores: one row per CAN frame.
 FRAME = pa.schema(
     [
@@ -50,9 +53,9 @@ FRAME = pa.schema(
         ("dlc", pa.uint8()),
         ("payload", pa.binary()),
         ("label", pa.uint8()),  # 1 = injected frame
-        ("attack_type", pa.string()),  # "benign" for label 0
-        ("capture", pa.string()),
-        ("split", pa.string()),  # "train" or a test scenario
+        ("attack_type", LABEL_TEXT),  # "benign" for label 0
+        ("capture", LABEL_TEXT),
+        ("split", LABEL_TEXT),  # "train" or a test scenario
         ("source_row", pa.int64()),  # line (text) or row (Parquet) in the raw file, 1-based
     ]
 )
@@ -75,10 +78,6 @@ FLOW_FIXED = pa.schema(
 FEATURE_PREFIX = "f_"
 
 
-def _no_parse_error(s: pd.Series) -> pd.Series:
-    return s.isna()
-
-
 def _payload_matches_dlc(df: pd.DataFrame) -> pd.Series:
     dlc = df["dlc"].to_numpy()
     ok = (dlc >= 0) & (dlc < 16)
@@ -88,7 +87,7 @@ def _payload_matches_dlc(df: pd.DataFrame) -> pd.Series:
 
 FRAME_CHECKS = pdr.DataFrameSchema(
     {
-        "parse_error": pdr.Column(None, pdr.Check(_no_parse_error, name="parseable"), nullable=True),
+        "parseable": pdr.Column(bool, pdr.Check.eq(True, error="parseable")),
         "timestamp": pdr.Column(np.float64, pdr.Check(np.isfinite, name="finite")),
         "arbitration_id": pdr.Column(
             np.int64, pdr.Check.in_range(0, MAX_EXTENDED_ID, error="id in 0..0x1FFFFFFF")
@@ -103,7 +102,7 @@ FRAME_CHECKS = pdr.DataFrameSchema(
 
 FLOW_CHECKS = pdr.DataFrameSchema(
     {
-        "parse_error": pdr.Column(None, pdr.Check(_no_parse_error, name="parseable"), nullable=True),
+        "parseable": pdr.Column(bool, pdr.Check.eq(True, error="parseable")),
         "timestamp": pdr.Column(np.float64, pdr.Check(np.isfinite, name="finite")),
         "src_port": pdr.Column(np.int32, pdr.Check.in_range(-1, 65535, error="port in 0..65535")),
         "dst_port": pdr.Column(np.int32, pdr.Check.in_range(-1, 65535, error="port in 0..65535")),
@@ -130,7 +129,7 @@ def payload_lengths(payload: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def _frame_checks_input(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "parse_error": table["parse_error"].to_pandas(),
+            "parseable": pc.is_null(table["parse_error"]).to_numpy(zero_copy_only=False),
             "timestamp": table["timestamp"].to_numpy(),
             "arbitration_id": table["arbitration_id"].to_numpy(),
             "dlc": table["dlc"].to_numpy(),
@@ -147,7 +146,7 @@ def _flow_checks_input(table: pa.Table) -> pd.DataFrame:
         finite &= np.isfinite(table[name].to_numpy())
     return pd.DataFrame(
         {
-            "parse_error": table["parse_error"].to_pandas(),
+            "parseable": pc.is_null(table["parse_error"]).to_numpy(zero_copy_only=False),
             "timestamp": table["timestamp"].to_numpy(),
             "src_port": table["src_port"].to_numpy(),
             "dst_port": table["dst_port"].to_numpy(),
@@ -157,19 +156,20 @@ def _flow_checks_input(table: pa.Table) -> pd.DataFrame:
     )
 
 
-def _reasons(df: pd.DataFrame, schema: pdr.DataFrameSchema) -> pd.Series:
+def _reasons(raw: pa.Table, checks: pd.DataFrame, schema: pdr.DataFrameSchema) -> pd.Series:
     """Run the Pandera checks; return one reason per failing row (index = row)."""
     try:
-        schema.validate(df, lazy=True)
+        schema.validate(checks, lazy=True)
     except pdr.errors.SchemaErrors as err:
         cases = err.failure_cases
         if cases["index"].isna().any():  # a schema-level failure is a bug in a format, not bad data
             raise
+        rows = cases["index"].astype(np.int64)
         described = cases.apply(_describe_failure, axis=1)
-        reasons = described.groupby(cases["index"].astype(np.int64)).agg("; ".join).astype(object)
+        reasons = described.groupby(rows).agg("; ".join).astype(object)
         # A row that could not be parsed fails other checks through its sentinels: say only why.
-        parse = cases[cases["column"] == "parse_error"]
-        reasons.loc[parse["index"].astype(np.int64).to_numpy()] = parse["failure_case"].to_numpy()
+        unparsed = np.unique(rows[cases["column"] == "parseable"].to_numpy())
+        reasons.loc[unparsed] = raw["parse_error"].take(pa.array(unparsed)).to_pylist()
         return reasons
     return pd.Series(dtype=object)
 
@@ -179,15 +179,32 @@ def _describe_failure(case: pd.Series) -> str:
     return f"{column}: failed '{case['check']}' (value {case['failure_case']!r})"
 
 
+def _constant(value: str, n: int) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(np.zeros(n, np.int32), pa.array([value]))
+
+
+def _attack_types(typed: pa.ChunkedArray, label: np.ndarray, default: str) -> pa.DictionaryArray:
+    """Per row: "benign" for label 0, else the format's attack type or the capture's."""
+    if typed.null_count == len(typed):  # the usual case: one attack kind per capture
+        return pa.DictionaryArray.from_arrays(label.astype(np.int32), pa.array(["benign", default]))
+    named = pc.if_else(pa.array(label == 1), typed.fill_null(default), pa.scalar("benign"))
+    return pc.dictionary_encode(named).combine_chunks()
+
+
+def _split(
+    raw: pa.Table, checks: pd.DataFrame, schema: pdr.DataFrameSchema, capture: str
+) -> tuple[pa.Table, pa.Table]:
+    """(rows that passed, quarantine table) of a raw batch."""
+    reasons = _reasons(raw, checks, schema)
+    good = np.ones(raw.num_rows, dtype=bool)
+    good[reasons.index.to_numpy(dtype=np.int64)] = False
+    return raw.filter(pa.array(good)), _quarantine(raw, reasons, capture)
+
+
 def validate_frames(raw: pa.Table, capture: str, split: str, attack_type: str) -> Validated:
     """Validate a raw frame batch and cast its clean rows to ``FRAME``."""
-    reasons = _reasons(_frame_checks_input(raw), FRAME_CHECKS)
-    good_mask = np.ones(raw.num_rows, dtype=bool)
-    good_mask[reasons.index.to_numpy(dtype=np.int64)] = False
-    good = raw.filter(pa.array(good_mask))
+    good, bad = _split(raw, _frame_checks_input(raw), FRAME_CHECKS, capture)
     label = good["label"].to_numpy().astype(np.uint8)
-    typed = good["attack_type"].fill_null(attack_type)
-    attack = pc.if_else(pa.array(label == 1), typed, pa.scalar("benign"))
     ids = good["arbitration_id"].to_numpy().astype(np.uint32)
     n = good.num_rows
     clean = pa.Table.from_arrays(
@@ -198,33 +215,26 @@ def validate_frames(raw: pa.Table, capture: str, split: str, attack_type: str) -
             pa.array(good["dlc"].to_numpy().astype(np.uint8)),
             good["payload"],
             pa.array(label),
-            attack,
-            pa.repeat(pa.scalar(capture), n),
-            pa.repeat(pa.scalar(split), n),
+            _attack_types(good["attack_type"], label, attack_type),
+            _constant(capture, n),
+            _constant(split, n),
             good["source_row"],
         ],
         schema=FRAME,
     )
-    return Validated(clean, _quarantine(raw, reasons, capture))
+    return Validated(clean, bad)
 
 
 def validate_flows(raw: pa.Table, capture: str, split: str, attack_type: str) -> Validated:
     """Validate a raw flow batch; clean rows keep their feature columns."""
-    reasons = _reasons(_flow_checks_input(raw), FLOW_CHECKS)
-    good_mask = np.ones(raw.num_rows, dtype=bool)
-    good_mask[reasons.index.to_numpy(dtype=np.int64)] = False
-    good = raw.filter(pa.array(good_mask)).drop_columns(["parse_error"])
-    label = good["label"].to_numpy()
-    typed = good["attack_type"].fill_null(attack_type)
-    good = good.set_column(
-        good.schema.get_field_index("attack_type"),
-        "attack_type",
-        pc.if_else(pa.array(label == 1), typed, pa.scalar("benign")),
-    )
+    good, bad = _split(raw, _flow_checks_input(raw), FLOW_CHECKS, capture)
+    good = good.drop_columns(["parse_error"])
     n = good.num_rows
-    good = good.append_column("capture", pa.repeat(pa.scalar(capture), n))
-    good = good.append_column("split", pa.repeat(pa.scalar(split), n))
-    return Validated(good, _quarantine(raw, reasons, capture))
+    attack = _attack_types(good["attack_type"], good["label"].to_numpy(), attack_type)
+    good = good.set_column(good.schema.get_field_index("attack_type"), "attack_type", attack)
+    good = good.append_column("capture", _constant(capture, n))
+    good = good.append_column("split", _constant(split, n))
+    return Validated(good, bad)
 
 
 QUARANTINE = pa.schema(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +19,21 @@ _NIBBLE[np.frombuffer(b"abcdef", np.uint8)] = np.arange(10, 16)
 _NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16)
 
 
+# Two hex characters, read as one little-endian uint16, map to their byte (or 256 if not hex).
+_codes = np.arange(65536)
+_first, _second = _NIBBLE[_codes & 0xFF].astype(np.uint16), _NIBBLE[_codes >> 8].astype(np.uint16)
+_PAIR = np.where((_first < 16) & (_second < 16), _first * 16 + _second, 256).astype(np.uint16)
+
+
 def _chars(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a string array, nulls read as empty strings."""
+    """(offsets from 0, characters) of a string array; nulls read as empty strings."""
     strings = pc.fill_null(strings, "").cast(pa.large_string())
     offsets = np.frombuffer(strings.buffers()[1], np.int64)[
         strings.offset : strings.offset + len(strings) + 1
     ]
     data = strings.buffers()[2]
     raw = np.frombuffer(data, np.uint8) if data is not None else np.empty(0, np.uint8)
-    return offsets, raw
-
-
-def _bad_segments(bad_char: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """True for every string holding at least one bad character."""
-    counts = np.concatenate([[0], np.cumsum(bad_char, dtype=np.int64)])
-    return counts[offsets[1:] - offsets[0]] > counts[offsets[:-1] - offsets[0]]
+    return offsets - offsets[0], raw[offsets[0] : offsets[-1]]
 
 
 def hex_to_bytes(strings: pa.Array) -> tuple[pa.Array, np.ndarray]:
@@ -42,35 +42,62 @@ def hex_to_bytes(strings: pa.Array) -> tuple[pa.Array, np.ndarray]:
     Returns the payloads and a mask of strings that are not valid hex (odd
     length or a non-hex character); those decode to empty payloads.
     """
-    offsets, raw = _chars(strings)
-    nibbles = _NIBBLE[raw[offsets[0] : offsets[-1]]]
-    lengths = np.diff(offsets)
-    bad = _bad_segments(nibbles == 255, offsets) | (lengths % 2 == 1)
-    keep = np.repeat(~bad, lengths)
-    kept = nibbles[keep]
-    data = (kept[0::2] << 4) | kept[1::2]
-    out_offsets = np.concatenate([[0], np.cumsum(np.where(bad, 0, lengths // 2))]).astype(np.int32)
-    payload = pa.Array.from_buffers(
-        pa.binary(), len(lengths), [None, pa.py_buffer(out_offsets), pa.py_buffer(data)]
-    )
-    return payload, bad
+    offsets, chars = _chars(strings)
+    bad = np.diff(offsets) % 2 == 1
+    if not bad.any():
+        decoded = _PAIR[chars.view("<u2")]
+        bad_pairs = np.flatnonzero(decoded > 255)
+        if bad_pairs.size == 0:
+            payload = pa.Array.from_buffers(
+                pa.binary(),
+                len(strings),
+                [
+                    None,
+                    pa.py_buffer((offsets // 2).astype(np.int32)),
+                    pa.py_buffer(decoded.astype(np.uint8)),
+                ],
+            )
+            return payload, bad
+        bad[np.searchsorted(offsets[1:] // 2, bad_pairs, side="right")] = True
+    # Rare path: blank out the bad strings, decode the rest.
+    payload, also_bad = hex_to_bytes(pc.if_else(pa.array(bad), "", pc.fill_null(strings, "")))
+    return payload, bad | also_bad
 
 
 def hex_to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Parse hex integers ("1e5", "0x7DF") into int64; returns (values, bad mask)."""
-    strings = pc.replace_substring_regex(strings, "^0[xX]", "")
-    offsets, raw = _chars(strings)
-    nibbles = _NIBBLE[raw[offsets[0] : offsets[-1]]].astype(np.int64)
-    lengths = np.diff(offsets)
-    bad = _bad_segments(nibbles == 255, offsets) | (lengths == 0) | (lengths > 8)
-    starts = offsets[:-1] - offsets[0]
-    position = np.arange(len(nibbles)) - np.repeat(starts, lengths)
-    shift = 4 * (np.repeat(lengths, lengths) - 1 - position)
-    terms = np.where(np.repeat(bad, lengths), 0, nibbles << np.clip(shift, 0, 60))
-    values = np.zeros(len(lengths), dtype=np.int64)
-    np.add.at(values, np.repeat(np.arange(len(lengths)), lengths), terms)
-    values[bad] = -1
-    return values, bad
+    return _parse_distinct(strings, _hex_or_minus_one)
+
+
+def to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse decimal integers ("0", "1") into int64; returns (values, bad mask)."""
+    return _parse_distinct(strings, _int_or_minus_one)
+
+
+def _parse_distinct(strings: pa.Array, parse: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse each distinct string once: ids and labels repeat endlessly on a bus.
+
+    Accepts plain or dictionary-encoded strings (the CSV readers ask pyarrow
+    for dictionary columns, which saves the encoding step here).
+    """
+    if not pa.types.is_dictionary(strings.type):
+        strings = pc.dictionary_encode(strings)
+    parsed = np.array([parse(s) for s in strings.dictionary.to_pylist()] + [-1], np.int64)
+    indices = pc.fill_null(strings.indices, len(strings.dictionary))  # null -> the -1 slot
+    values = parsed[indices.to_numpy(zero_copy_only=False)]
+    return values, values < 0
+
+
+def _hex_or_minus_one(text: str | None) -> int:
+    digits = (text or "").strip().removeprefix("0x").removeprefix("0X")
+    if not 0 < len(digits) <= 8 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        return -1
+    return int(digits, 16)
+
+
+def _int_or_minus_one(text: str | None) -> int:
+    digits = (text or "").strip()
+    return int(digits) if digits.isdigit() else -1
 
 
 def to_float(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -80,13 +107,6 @@ def to_float(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     except pa.ArrowInvalid:  # rare: coerce element-wise, for this batch only
         values = pd.to_numeric(strings.to_pandas(), errors="coerce").to_numpy(np.float64)
     return values, np.isnan(values)
-
-
-def to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Parse decimal integers into int64 (-1 where invalid); returns (values, bad mask)."""
-    values, bad = to_float(strings)
-    bad |= values != np.round(values)
-    return np.where(bad, -1, values).astype(np.int64), bad
 
 
 def dlc_of(payload: pa.Array) -> np.ndarray:

@@ -27,7 +27,16 @@ from kdgat.data.formats._common import (
 from kdgat.errors import FormatError
 
 COLUMNS = ["timestamp", "arbitration_id", "data_field", "attack"]
-BYTES_PER_ROW = 45  # typical line length, to turn a row budget into a block size
+# Everything as text, so one bad value is one quarantined row, not a failed file;
+# ids and labels repeat, so pyarrow dictionary-encodes them while parsing.
+_DISTINCT = pa.dictionary(pa.int32(), pa.string())
+COLUMN_TYPES = {
+    "timestamp": pa.string(),
+    "arbitration_id": _DISTINCT,
+    "data_field": pa.string(),
+    "attack": _DISTINCT,
+}
+BLOCK_BYTES = 1 << 20  # pyarrow parses small blocks fastest (they stay in cache); we regroup them
 
 
 def check_header(path: Path, expected: list[str]) -> None:
@@ -56,10 +65,13 @@ class _BadRows:
     """Collects rows pyarrow cannot split into the expected number of fields."""
 
     def __init__(self) -> None:
-        self.rows: list[tuple[int, str]] = []
+        self.rows: list[tuple[int, str]] = []  # not yet reported
+        self.line_numbers: list[int] = []  # all, to number the rows pyarrow kept
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
         self.rows.append((row.number or -1, row.text))
+        if row.number:
+            self.line_numbers.append(row.number)
         return "skip"
 
 
@@ -70,26 +82,38 @@ def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
     bad_rows = _BadRows()
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=max(1 << 16, batch_rows * BYTES_PER_ROW)),
+        read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(COLUMNS, pa.string()), include_columns=COLUMNS
-        ),
+        convert_options=pacsv.ConvertOptions(column_types=COLUMN_TYPES, include_columns=COLUMNS),
     )
     parsed = 0
     try:
-        for batch in reader:
-            yield _frames(batch, _line_numbers(parsed, batch.num_rows, bad_rows.rows))
+        for batch in regroup(reader, batch_rows):
+            yield _frames(batch, _line_numbers(parsed, batch.num_rows, bad_rows.line_numbers))
             parsed += batch.num_rows
             yield from _split_rows(bad_rows)
     except pa.ArrowInvalid as err:
         raise FormatError(path, f"unreadable CSV ({err})", "repair or re-export the file") from err
 
 
-def _line_numbers(parsed: int, n: int, skipped: list[tuple[int, str]]) -> np.ndarray:
+def regroup(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Concatenate small record batches into batches of at least ``rows`` rows."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+
+
+def _line_numbers(parsed: int, n: int, skipped_lines: list[int]) -> np.ndarray:
     """1-based file line numbers of the next ``n`` parsed rows, around skipped rows."""
     index = parsed + np.arange(n)  # data-row index among rows pyarrow kept
-    skipped_index = np.sort(np.array([r for r, _ in skipped if r > 0], dtype=np.int64)) - 2
+    skipped_index = np.sort(np.array(skipped_lines, dtype=np.int64)) - 2
     kept_before = skipped_index - np.arange(len(skipped_index))
     return index + np.searchsorted(kept_before, index, side="right") + 2
 

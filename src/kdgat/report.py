@@ -1,0 +1,50 @@
+"""The results table ``make run`` ends with: one section per dataset in params.yaml."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+METRICS = Path("metrics")
+
+
+def load_reports(datasets: list[str], root: Path = METRICS) -> dict[str, dict[str, Any]]:
+    """The ingest report of every dataset that has one."""
+    reports = {}
+    for name in datasets:
+        path = root / name / "ingest_report.json"
+        if path.exists():
+            reports[name] = json.loads(path.read_text())
+    return reports
+
+
+def results_table(datasets: list[str], root: Path = METRICS) -> str:
+    """Per dataset and split: captures, frames and attack share."""
+    reports = load_reports(datasets, root)
+    if not reports:
+        return "no results yet: run `dvc repro` first"
+    lines = [f"{'dataset':<14} {'split':<34} {'captures':>8} {'frames':>11} {'attack %':>9}"]
+    for name, report in reports.items():
+        for split, stats in _by_split(report).items():
+            lines.append(
+                f"{name:<14} {split:<34} {stats['captures']:>8} {stats['rows']:>11,} "
+                f"{100 * stats['attack'] / max(stats['rows'], 1):>9.2f}"
+            )
+        lines.append(
+            f"{name:<14} {'(all, duplicates counted once)':<34} {report['unique_captures']:>8} "
+            f"{report['rows']:>11,} {100 * report['attack_fraction']:>9.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _by_split(report: dict[str, Any]) -> dict[str, dict[str, int]]:
+    splits: dict[str, dict[str, int]] = {}
+    for capture in report["captures"].values():
+        if capture["duplicate_of"]:
+            continue
+        stats = splits.setdefault(capture["split"], {"captures": 0, "rows": 0, "attack": 0})
+        stats["captures"] += 1
+        stats["rows"] += capture["rows"] - capture["bad_rows"]
+        stats["attack"] += capture["attack_rows"]
+    return splits
