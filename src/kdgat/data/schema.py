@@ -78,13 +78,6 @@ FLOW_FIXED = pa.schema(
 FEATURE_PREFIX = "f_"
 
 
-def _payload_matches_dlc(df: pd.DataFrame) -> pd.Series:
-    dlc = df["dlc"].to_numpy()
-    ok = (dlc >= 0) & (dlc < 16)
-    expected = np.where(ok, DLC_TO_LEN[np.clip(dlc, 0, 15)], -1)
-    return pd.Series(expected == df["payload_len"].to_numpy(), index=df.index)
-
-
 FRAME_CHECKS = pdr.DataFrameSchema(
     {
         "parseable": pdr.Column(bool, pdr.Check.eq(True, error="parseable")),
@@ -93,10 +86,9 @@ FRAME_CHECKS = pdr.DataFrameSchema(
             np.int64, pdr.Check.in_range(0, MAX_EXTENDED_ID, error="id in 0..0x1FFFFFFF")
         ),
         "dlc": pdr.Column(np.int64, pdr.Check.in_range(0, 15, error="dlc in 0..8 (CAN FD 9..15)")),
-        "payload_len": pdr.Column(np.int64),
+        "payload_matches_dlc": pdr.Column(bool, pdr.Check.eq(True, error="payload length = dlc")),
         "label": pdr.Column(np.int64, pdr.Check.isin([0, 1], error="label in {0, 1}")),
     },
-    checks=[pdr.Check(_payload_matches_dlc, name="payload length matches dlc")],
     strict=True,
 )
 
@@ -127,13 +119,15 @@ def payload_lengths(payload: pa.Array | pa.ChunkedArray) -> np.ndarray:
 
 
 def _frame_checks_input(table: pa.Table) -> pd.DataFrame:
+    dlc = table["dlc"].to_numpy()
+    expected = np.where((dlc >= 0) & (dlc < 16), DLC_TO_LEN[np.clip(dlc, 0, 15)], -1)
     return pd.DataFrame(
         {
             "parseable": pc.is_null(table["parse_error"]).to_numpy(zero_copy_only=False),
             "timestamp": table["timestamp"].to_numpy(),
             "arbitration_id": table["arbitration_id"].to_numpy(),
-            "dlc": table["dlc"].to_numpy(),
-            "payload_len": payload_lengths(table["payload"]),
+            "dlc": dlc,
+            "payload_matches_dlc": payload_lengths(table["payload"]) == expected,
             "label": table["label"].to_numpy(),
         }
     )
@@ -175,8 +169,7 @@ def _reasons(raw: pa.Table, checks: pd.DataFrame, schema: pdr.DataFrameSchema) -
 
 
 def _describe_failure(case: pd.Series) -> str:
-    column = case["column"] if isinstance(case["column"], str) else "row"
-    return f"{column}: failed '{case['check']}' (value {case['failure_case']!r})"
+    return f"{case['column']}: failed '{case['check']}' (value {case['failure_case']!r})"
 
 
 def _constant(value: str, n: int) -> pa.DictionaryArray:

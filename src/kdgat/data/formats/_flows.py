@@ -1,0 +1,317 @@
+"""What the network-flow CSV formats share: header checks, streaming, features, assembly.
+
+A flow format is described by a ``FlowSpec``: which header names hold the
+fixed ``FLOW_FIXED`` columns and how to parse them. ``read_flows`` streams the
+CSV with pyarrow (every column read as bytes, decoded here, so a stray
+non-UTF-8 byte in a label cannot fail the file), keeps each row's file line
+number, and turns every other numeric column into a float64 ``f_*`` feature.
+Which columns are numeric is decided on the first batch, so all batches of a
+file have the same columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from kdgat.data.formats._common import hex_to_int, parse_errors, require_nonempty, to_float, to_int
+from kdgat.data.schema import FEATURE_PREFIX, FLOW_FIXED
+from kdgat.errors import FormatError
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[pa.Array], tuple[np.ndarray, np.ndarray]]
+LabelParser = Callable[[pa.Array, pa.Array | None], tuple[np.ndarray, pa.Array, np.ndarray]]
+Problem = tuple[np.ndarray, str, pa.Array | None]
+
+ROLES = ("timestamp", "src", "src_port", "dst", "dst_port", "protocol", "label")
+BYTES_PER_ROW = 400  # typical flow line, to turn a row budget into a block size
+_NAN_TEXT = r"^[+-]?nan$"
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """One flow CSV layout.
+
+    Attributes:
+        name: Dataset name, for messages.
+        columns: Role (``ROLES`` and optionally ``attack_type``) -> header name, lower case.
+        timestamp: Parses timestamp text into float seconds (and a bad mask).
+        port: Parses port text into integers (and a bad mask).
+        label: Parses (label text, attack_type text or None) into (0/1, attack_type, bad).
+        fix: How to get a file with the expected header, for the FormatError.
+        blank_feature: Value of an empty feature cell; None makes it a parse error.
+    """
+
+    name: str
+    columns: dict[str, str]
+    timestamp: Parser
+    port: Parser
+    label: LabelParser
+    fix: str
+    blank_feature: float | None = None
+
+
+def snake_case(name: str) -> str:
+    """``"Flow Bytes/s"`` -> ``"flow_bytes_s"``."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_") or "column"
+
+
+def read_header(path: Path, spec: FlowSpec) -> list[str]:
+    """The stripped header names; a FormatError names missing columns or a wrong delimiter."""
+    with path.open("rb") as handle:
+        line = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    names = [n.strip() for n in next(csv.reader([line]), [])]
+    found = {n.lower() for n in names}
+    missing = [c for c in spec.columns.values() if c not in found]
+    if not missing:
+        return names
+    for delimiter, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+        if delimiter in line and "," not in line:
+            raise FormatError(
+                path, f"header {line[:200]!r} is separated by {word}, not commas", "convert to CSV"
+            )
+    raise FormatError(
+        path,
+        f"not a {spec.name} CSV: missing column(s) {missing}; header is {line[:200]!r}",
+        spec.fix,
+    )
+
+
+def text(values: pa.Array) -> pa.Array:
+    """Decode a byte column as UTF-8, falling back to cp1252 (CICIDS2017 has such bytes)."""
+    try:
+        return pc.cast(values, pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([_decode(v) for v in values.to_pylist()], pa.string())
+
+
+def _decode(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("cp1252", errors="replace")
+
+
+def stripped(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Text without surrounding whitespace, and a mask of empty values."""
+    out = pc.utf8_trim_whitespace(pc.fill_null(values, ""))
+    return out, (pc.utf8_length(out).to_numpy(zero_copy_only=False) == 0)
+
+
+def floats(values: pa.Array, blank: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers (``Infinity``/``NaN`` allowed); bad = not a number (or blank, unless set)."""
+    s, empty = stripped(values)
+    parsed, bad = to_float(pc.if_else(pa.array(empty), "0", s))
+    bad &= ~pc.match_substring_regex(s, _NAN_TEXT, ignore_case=True).to_numpy(zero_copy_only=False)
+    if blank is None:
+        return np.where(empty, np.nan, parsed), bad | empty
+    return np.where(empty, blank, parsed), bad
+
+
+def ports(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal or ``0x`` hex ports; ``-`` (no port) -> -1. Values are clipped to int32."""
+    s, empty = stripped(values)
+    is_hex = pc.starts_with(s, "0x", ignore_case=True).to_numpy(zero_copy_only=False)
+    dash = pc.equal(s, "-").to_numpy(zero_copy_only=False)
+    hex_values, bad_hex = hex_to_int(pc.if_else(pa.array(is_hex), s, "0"))
+    dec_values, bad_dec = to_int(pc.if_else(pa.array(is_hex | dash | empty), "0", s))
+    values = np.where(is_hex, hex_values, np.where(dash, -1, dec_values))
+    bad = np.where(is_hex, bad_hex, bad_dec) | empty
+    return np.clip(np.where(bad, -1, values), -(2**31), 2**31 - 1), bad
+
+
+class _CsvStream:
+    """pyarrow's streaming CSV reader, plus the line number of every row it returns."""
+
+    def __init__(self, path: Path, n_columns: int, batch_rows: int) -> None:
+        self.path, self.n_columns, self.batch_rows = path, n_columns, batch_rows
+        self.invalid: list[tuple[int, str]] = []  # rows with a wrong field count, not yet emitted
+        self._skipped: list[int] = []  # line numbers of every such row so far
+        self._kept = 0
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        self.invalid.append((row.number or -1, row.text))
+        self._skipped.append(row.number or -1)
+        return "skip"
+
+    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+        names = [f"c{i}" for i in range(self.n_columns)]
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                skip_rows=1,
+                use_threads=False,  # row numbers of invalid rows are only known single-threaded
+                block_size=max(1 << 16, self.batch_rows * BYTES_PER_ROW),
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=self, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary())),
+        )
+        try:
+            for batch in reader:
+                for start in range(0, batch.num_rows, self.batch_rows):
+                    part = batch.slice(start, self.batch_rows)
+                    yield part, self._line_numbers(part.num_rows)
+        except pa.ArrowInvalid as err:
+            raise FormatError(self.path, f"unreadable CSV ({err})", "repair the file") from err
+
+    def _line_numbers(self, n: int) -> np.ndarray:
+        index = self._kept + np.arange(n)  # index among the rows pyarrow kept
+        lines = np.array(self._skipped, dtype=np.int64)
+        skipped = np.sort(lines[lines > 0]) - 2  # data-row index; the header is line 1
+        kept_before = skipped - np.arange(len(skipped))
+        self._kept += n
+        return index + np.searchsorted(kept_before, index, side="right") + 2
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where the fixed columns are: role -> column index, and header name as in the file."""
+
+    index: dict[str, int]
+    header: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Feature:
+    column: int
+    header: str
+    name: str  # f_<snake case>
+
+
+def read_flows(path: Path, batch_rows: int, spec: FlowSpec) -> Iterator[pa.Table]:
+    """Yield raw flow batches (``FLOW_FIXED`` columns, then ``f_*`` features)."""
+    require_nonempty(path)
+    header = read_header(path, spec)
+    lower = [n.lower() for n in header]
+    index = {role: lower.index(name) for role, name in spec.columns.items()}
+    columns = _Columns(index, {role: header[i] for role, i in index.items()})
+    stream = _CsvStream(path, len(header), batch_rows)
+    features: list[_Feature] | None = None
+    empty_rows = 0
+    for batch, rows in stream:
+        if features is None:
+            features = _numeric_features(batch, header, set(index.values()))
+        blank = _blank_rows(batch)
+        empty_rows += int(blank.sum())
+        if not blank.all():
+            keep = pa.array(~blank)
+            yield _flows(batch.filter(keep), rows[~blank], spec, columns, features)
+        yield from _invalid_rows(stream, features)
+    yield from _invalid_rows(stream, features or [])
+    if empty_rows:
+        log.warning("%s: skipped %d rows with every field empty", path, empty_rows)
+
+
+def _blank_rows(batch: pa.RecordBatch) -> np.ndarray:
+    blank = np.ones(batch.num_rows, dtype=bool)
+    for column in batch.columns:
+        blank &= pc.binary_length(pc.fill_null(column, b"")).to_numpy(zero_copy_only=False) == 0
+    return blank
+
+
+def _numeric_features(batch: pa.RecordBatch, header: list[str], fixed: set[int]) -> list[_Feature]:
+    """Columns (other than the fixed ones) whose non-empty values all parse as numbers."""
+    features: list[_Feature] = []
+    taken: set[str] = set()
+    for i, name in enumerate(header):
+        if i in fixed:
+            continue
+        _, bad = floats(text(batch.column(i)), blank=0.0)
+        if bad.any():
+            continue
+        snake = base = FEATURE_PREFIX + snake_case(name)
+        while snake in taken:  # CICIDS2017 has "Fwd Header Length" twice
+            snake = f"{base}_{sum(t.startswith(base) for t in taken)}"
+        taken.add(snake)
+        features.append(_Feature(i, name, snake))
+    return features
+
+
+def _flows(
+    batch: pa.RecordBatch,
+    rows: np.ndarray,
+    spec: FlowSpec,
+    columns: _Columns,
+    features: list[_Feature],
+) -> pa.Table:
+    raw = {role: text(batch.column(i)) for role, i in columns.index.items()}
+    timestamp, bad_ts = spec.timestamp(raw["timestamp"])
+    src, no_src = stripped(raw["src"])
+    dst, no_dst = stripped(raw["dst"])
+    src_port, bad_sport = spec.port(raw["src_port"])
+    dst_port, bad_dport = spec.port(raw["dst_port"])
+    protocol, no_proto = stripped(raw["protocol"])
+    label, attack_type, bad_label = spec.label(raw["label"], raw.get("attack_type"))
+    h = columns.header
+    problems: list[Problem] = [
+        (bad_ts, f"{h['timestamp']} is not a date/time:", raw["timestamp"]),
+        (no_src, f"{h['src']} is empty", None),
+        (bad_sport, f"{h['src_port']} is not a port:", raw["src_port"]),
+        (no_dst, f"{h['dst']} is empty", None),
+        (bad_dport, f"{h['dst_port']} is not a port:", raw["dst_port"]),
+        (no_proto, f"{h['protocol']} is empty", None),
+        (bad_label, f"{h['label']} is not a label:", raw["label"]),
+    ]
+    values: dict[str, np.ndarray] = {}
+    for feature in features:
+        column = text(batch.column(feature.column))
+        values[feature.name], bad = floats(column, spec.blank_feature)
+        problems.append((bad, f"{feature.header} is not a number:", column))
+    fixed = {
+        "timestamp": np.where(bad_ts, np.nan, timestamp),
+        "src": src,
+        "dst": dst,
+        "src_port": src_port,
+        "dst_port": dst_port,
+        "protocol": protocol,
+        "label": label,
+        "attack_type": attack_type,
+        "source_row": rows,
+        "parse_error": parse_errors(batch.num_rows, problems),
+    }
+    return flow_table(fixed, values)
+
+
+def flow_table(fixed: dict[str, object], features: dict[str, np.ndarray]) -> pa.Table:
+    """Assemble a raw flow table: ``FLOW_FIXED`` columns in order, then float64 features."""
+    arrays = [pa.array(fixed[f.name], f.type) for f in FLOW_FIXED]
+    arrays += [pa.array(v, pa.float64()) for v in features.values()]
+    fields = list(FLOW_FIXED) + [pa.field(name, pa.float64()) for name in features]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _invalid_rows(stream: _CsvStream, features: list[_Feature]) -> Iterator[pa.Table]:
+    """Rows with the wrong number of fields, as parse errors (reported, never dropped)."""
+    if not stream.invalid:
+        return
+    rows, stream.invalid = stream.invalid, []
+    n = len(rows)
+    message = f"expected {stream.n_columns} fields:"
+    fixed: dict[str, object] = {
+        "timestamp": np.full(n, np.nan),
+        "src": pa.nulls(n, pa.string()),
+        "dst": pa.nulls(n, pa.string()),
+        "src_port": np.full(n, -1),
+        "dst_port": np.full(n, -1),
+        "protocol": pa.nulls(n, pa.string()),
+        "label": np.full(n, -1),
+        "attack_type": pa.nulls(n, pa.string()),
+        "source_row": np.array([r for r, _ in rows]),
+        "parse_error": parse_errors(
+            n, [(np.ones(n, bool), message, pa.array([t for _, t in rows]))]
+        ),
+    }
+    yield flow_table(fixed, {f.name: np.full(n, np.nan) for f in features})

@@ -1,0 +1,31 @@
+"""Shared fixtures: repository paths and the real CAN captures in ../shared/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "can-train-and-test-set_01"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real set_01 sample; tests that need it skip (with the reason) where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"real CAN sample not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(name, text) -> path of a text file in tmp_path."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    return _write
