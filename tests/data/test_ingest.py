@@ -60,10 +60,11 @@ def test_same_capture_in_csv_and_parquet_is_one_capture(shared_data: Path, tmp_p
 def test_streaming_writes_row_groups_and_quarantine(write, tmp_path: Path) -> None:
     text = HEADER + rows(3000, attack_every=10) + "9.0,1e5,ZZ,0\n"
     path = write("train_02_with_attacks__dos-1.csv", text)
-    report = ingest_captures([Capture(path, "c", "train")], CAN_CSV, tmp_path / "o", row_group_size=1024)
-    capture = report["captures"]["c"]
+    capture = Capture(path, "train_02_with_attacks__dos-1", "train")
+    report = ingest_captures([capture], CAN_CSV, tmp_path / "o", row_group_size=1024)
+    capture = report["captures"][capture.name]
     assert (capture["rows"], capture["bad_rows"]) == (3001, 1)
-    out = pq.ParquetFile(tmp_path / "o" / "captures" / "c.parquet")
+    out = pq.ParquetFile(tmp_path / "o" / "captures" / "train_02_with_attacks__dos-1.parquet")
     assert out.metadata.num_rows == 3000
     assert max(out.metadata.row_group(i).num_rows for i in range(out.num_row_groups)) <= 1024
     quarantine = pq.read_table(capture["quarantine"])

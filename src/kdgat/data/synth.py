@@ -929,6 +929,7 @@ def write_capture(path: Path, capture: Capture) -> Path:
         handle.write(HEADER)
         for start in range(0, len(capture), CHUNK_ROWS):
             handle.write(csv_rows(capture, start, start + CHUNK_ROWS))
+        tmp.chmod(0o644)  # the temporary file is private (0600); a dataset is for reading
     return path
 
 
