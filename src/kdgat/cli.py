@@ -118,7 +118,7 @@ def run(args: list[str] | None = None) -> None:
     """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(args=args, standalone_mode=False)
+        app(args=args, prog_name="kdgat", standalone_mode=False)
     except KdgatError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)

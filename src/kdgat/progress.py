@@ -17,6 +17,7 @@ def bar(total: float | None, desc: str, unit: str = "it", **kwargs: Any) -> tqdm
         unit=unit,
         unit_scale=True,
         mininterval=0.5 if interactive else 30.0,
+        delay=1.0,  # work that ends within a second leaves no bar behind
         dynamic_ncols=interactive,
         leave=True,
         **kwargs,

@@ -24,7 +24,7 @@ from kdgat.errors import SourceError
 from kdgat.io import replace_dir
 
 log = logging.getLogger(__name__)
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # small, so a cut connection loses little of what it delivered
 
 
 def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
@@ -34,7 +34,7 @@ def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
         raise SourceError(f"{dest}: the synthetic dataset is made by `dvc repro synth`, not fetched")
     with replace_dir(dest) as tmp:
         if source.startswith(("https://", "http://")):
-            download(source, tmp / Path(urlparse(source).path).name, dest)
+            download(source, tmp / Path(urlparse(source).path).name, dest.parent / ".downloads")
         elif source.startswith("hf://"):
             _fetch_hf(source.removeprefix("hf://"), entry, tmp)
         else:
@@ -46,8 +46,9 @@ def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
 def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
     """Download ``url`` to ``target``, resuming a previous partial download.
 
-    The partial file is ``<name>.part`` in ``resume_dir`` (the final folder, so
-    it survives a failed attempt); it is renamed only once complete.
+    The partial file is ``<name>.part`` in ``resume_dir`` (default: beside the
+    target), where it survives a failed attempt; it gets the final name only
+    once complete.
     """
     part = (resume_dir or target.parent) / f"{target.name}.part"
     part.parent.mkdir(parents=True, exist_ok=True)

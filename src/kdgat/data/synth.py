@@ -668,13 +668,17 @@ class Injection:
 
 
 def attack_intervals(rng: np.random.Generator, duration_s: float) -> np.ndarray:
-    """One to three disjoint windows covering 12-28 % of the capture, after a warm-up."""
+    """One to three disjoint windows covering 12-28 % of the capture, after a warm-up.
+
+    Bounds are whole microseconds, like the timestamps, so "inside a window"
+    means the same before and after the timestamps are written.
+    """
     k = int(rng.integers(1, 4))
     weights = rng.uniform(0.7, 1.3, size=k)
     lengths = rng.uniform(0.12, 0.28) * duration_s * weights / weights.sum()
     slot = 0.85 * duration_s / k
     starts = 0.1 * duration_s + np.arange(k) * slot + rng.uniform(size=k) * (slot - lengths)
-    return np.column_stack([starts, starts + lengths])
+    return np.rint(np.column_stack([starts, starts + lengths]) * 1e6) / 1e6
 
 
 def _inside(t: np.ndarray, intervals: np.ndarray) -> np.ndarray:
@@ -857,16 +861,18 @@ def simulate(vehicle: Vehicle, attack: str, duration_s: float, rng: np.random.Ge
         injection = ATTACK_MODELS[attack](Scene(vehicle, bus, drive, intervals, rng))
     frames = Frames.concat([bus.frames.take(~injection.drop), injection.frames])
     frames = frames.take(np.lexsort((frames.ids, frames.t)))
-    t = serialise(frames.t, frames.dlc, vehicle.bitrate)
-    label = _inside(t, intervals).astype(np.uint8) if attack == "suppression" else frames.label
+    us = np.rint(serialise(frames.t, frames.dlc, vehicle.bitrate) * 1e6).astype(np.int64)
+    label = frames.label
+    if attack == "suppression":
+        label = _inside(us / 1e6, intervals).astype(np.uint8)
     return Capture(
-        timestamp=(start_us + np.rint(t * 1e6).astype(np.int64)) / 1e6,
+        timestamp=(start_us + us) / 1e6,
         arbitration_id=frames.ids.astype(np.uint32),
         dlc=frames.dlc.astype(np.uint8),
         payload=frames.payload,
         label=label,
         attack=attack,
-        intervals=start_us / 1e6 + intervals,
+        intervals=(start_us + np.rint(intervals * 1e6).astype(np.int64)) / 1e6,
         targets=injection.targets,
     )
 

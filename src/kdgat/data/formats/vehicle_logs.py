@@ -337,7 +337,10 @@ def _blf_messages(path: Path) -> Iterator[tuple[int, can.Message]]:
     index = 0
     with path.open("rb") as handle:
         try:
-            for index, message in enumerate(can.BLFReader(handle), start=1):
+            reader = can.BLFReader(handle)
+            if 0 < path.stat().st_size < reader.file_size:  # python-can stops quietly at the cut
+                log.warning("%s: shorter than its header says: truncated log?", path)
+            for index, message in enumerate(reader, start=1):
                 yield index, message
         except _CORRUPT as err:
             raise FormatError(
