@@ -253,7 +253,7 @@ def test_normal_capture_has_no_attack(captures: dict[str, synth.Capture]) -> Non
 def test_attack_fraction_and_intervals(captures: dict[str, synth.Capture], attack: str) -> None:
     c = captures[attack]
     assert c.attack == attack
-    assert 0.001 < c.label.mean() < 0.6
+    assert 0.001 < c.label.mean() < 0.8  # a flood outnumbers the frames of a small bus
     covered = np.sum(c.intervals[:, 1] - c.intervals[:, 0]) / DURATION
     assert 0.1 <= covered <= 0.3
     assert np.all(np.diff(c.timestamp) > 0)
