@@ -195,7 +195,9 @@ def test_periodicity(vehicle: synth.Vehicle, captures: dict[str, synth.Capture])
     assert set(c.arbitration_id.tolist()) == set(vehicle.ids.tolist())
 
 
-def test_counters_and_checksums_hold(vehicle: synth.Vehicle, captures: dict[str, synth.Capture]) -> None:
+def test_counters_and_checksums_hold(
+    vehicle: synth.Vehicle, captures: dict[str, synth.Capture]
+) -> None:
     c = captures[synth.NORMAL]
     for can_id, layout in zip(vehicle.ids, vehicle.layouts, strict=True):
         payload = c.payload[c.arbitration_id == can_id]
@@ -283,7 +285,9 @@ def test_fuzzing_uses_many_random_ids(captures: dict[str, synth.Capture]) -> Non
     assert 0.5e-3 <= np.median(np.diff(c.timestamp[hit])) <= 1.0e-3
 
 
-def test_spoofing_forges_gear_or_rpm(vehicle: synth.Vehicle, captures: dict[str, synth.Capture]) -> None:
+def test_spoofing_forges_gear_or_rpm(
+    vehicle: synth.Vehicle, captures: dict[str, synth.Capture]
+) -> None:
     c = captures["spoofing"]
     hit = c.label == 1
     (target,) = c.targets
@@ -314,7 +318,9 @@ def test_replay_resends_recorded_frames(captures: dict[str, synth.Capture]) -> N
     assert np.sum(c.arbitration_id[hit] == target) == pytest.approx(legit, rel=0.2)
 
 
-def test_suppression_silences_one_ecu(vehicle: synth.Vehicle, captures: dict[str, synth.Capture]) -> None:
+def test_suppression_silences_one_ecu(
+    vehicle: synth.Vehicle, captures: dict[str, synth.Capture]
+) -> None:
     c = captures["suppression"]
     targets = np.isin(c.arbitration_id, c.targets)
     ecus = {int(vehicle.ecu[list(vehicle.ids).index(i)]) for i in c.targets}

@@ -22,17 +22,19 @@ whole microseconds after ``EPOCH_S`` plus a seeded per-capture offset.
 Attacks are active during one to three intervals covering roughly 10-30 % of
 a capture (``Capture.intervals``); injected frames have label 1:
 
-- ``dos``: id 0x000 with an all-zero payload every ~0.3 ms.
-- ``fuzzing``: random ids (0..0x7FF) and random payloads every 0.5-1 ms.
+- ``dos``: id 0x000 with an all-zero payload every ~0.3 ms (floods are
+  stretched on a bus too busy to carry them: ``_flood_period``).
+- ``fuzzing``: random ids (0..0x7FF) and random 8-byte payloads every 0.5-1 ms.
 - ``spoofing``: the gear or engine (RPM) message injected every ~1 ms with a
   forged constant payload; the real ECU keeps sending.
 - ``replay``: frames of a few fast ids recorded earlier in the capture are
   re-sent (same ids and payloads, shifted timestamps, looped if the recording
   is shorter than the interval); the real ECUs keep sending.
 - ``suppression``: one ECU is silent during the intervals. Nothing is
-  injected, so by the benchmark convention every frame that arrives during a
-  suppression interval is labelled 1 (the attack is the state of the bus, not
-  a frame); frames outside the intervals are labelled 0.
+  injected, so there is no attack frame to label; by the convention this
+  dataset follows, every frame that *arrives during* a suppression interval is
+  labelled 1 (the attack is a state of the bus, not a frame), all others 0.
+  Detectors thus learn to flag the window, from what is missing in it.
 - ``masquerade``: one ECU is silenced and the attacker sends all its ids at
   the original cycle (own clock, slightly larger jitter, own counter) with
   forged, frozen signal values and valid checksums; those frames are labelled 1.
@@ -296,12 +298,17 @@ def _assign_ids(rng: np.random.Generator, cycle: np.ndarray) -> np.ndarray:
     return ids[rank].astype(np.int64)
 
 
-def _tail(rng: np.random.Generator, counter_byte: int, checksum_byte: int) -> list[Field]:
+def _counter(rng: np.random.Generator, byte: int) -> Field:
+    return Field("counter", byte, value=int(rng.integers(0, 16)))
+
+
+def _checksum_field(rng: np.random.Generator, byte: int) -> Field:
     mode: Literal["xor", "sum"] = "xor" if rng.random() < 0.5 else "sum"
-    return [
-        Field("counter", counter_byte, value=int(rng.integers(0, 16))),
-        Field("checksum", checksum_byte, value=int(rng.integers(0, 256)), mode=mode),
-    ]
+    return Field("checksum", byte, value=int(rng.integers(0, 256)), mode=mode)
+
+
+def _tail(rng: np.random.Generator, counter_byte: int, checksum_byte: int) -> list[Field]:
+    return [_counter(rng, counter_byte), _checksum_field(rng, checksum_byte)]
 
 
 def _const(rng: np.random.Generator, byte: int) -> Field:
@@ -368,9 +375,9 @@ def _generic_layout(rng: np.random.Generator, dlc: int, pool: _Pool) -> tuple[Fi
             fields.append(_const(rng, byte))
         byte += 1
     if counter:
-        fields.append(Field("counter", end, value=int(rng.integers(0, 16))))
-    if checksum:
-        fields.append(_tail(rng, end, dlc - 1)[1])
+        fields.append(_counter(rng, end))
+    if checksum:  # last: it covers every byte before it
+        fields.append(_checksum_field(rng, dlc - 1))
     return tuple(fields)
 
 
@@ -779,7 +786,10 @@ def _suppression(scene: Scene) -> Injection:
 
 
 def _masquerade_victim(vehicle: Vehicle, rng: np.random.Generator) -> int:
-    """An ECU with a fast, signal-carrying message: impersonating it leaves a trace."""
+    """An ECU with a fast, signal-carrying message: impersonating it leaves a trace.
+
+    The engine ECU (0) is left to spoofing, so the two attacks stay distinct.
+    """
     lively = [
         m
         for m in range(len(vehicle.ids))
@@ -849,9 +859,8 @@ def simulate(vehicle: Vehicle, attack: str, duration_s: float, rng: np.random.Ge
         raise ValueError(f"unknown attack {attack!r}; known: {', '.join(ATTACKS)}")
     if duration_s <= 0:
         raise ValueError(f"duration_s must be positive, got {duration_s}")
-    start_us = (EPOCH_S + int(rng.integers(0, 365 * 86_400))) * 1_000_000 + int(
-        rng.integers(0, 10**6)
-    )
+    offset_s = int(rng.integers(0, 365 * 86_400))  # captures of one dataset start apart
+    start_us = (EPOCH_S + offset_s) * 10**6 + int(rng.integers(0, 10**6))
     drive = make_drive(rng, vehicle, duration_s)
     bus = legit_traffic(rng, vehicle, drive, duration_s)
     intervals = np.zeros((0, 2))
@@ -906,7 +915,8 @@ def csv_rows(capture: Capture, start: int = 0, stop: int | None = None) -> bytes
         raise ValueError("can_csv ids are written as 3 hex digits; got an id above 0xFFF")
     payload, dlc, n = capture.payload[rows], capture.dlc[rows].astype(np.int64), len(us)
     seconds, micros = np.divmod(us, 1_000_000)
-    width = len(str(int(np.rint(capture.timestamp.max())))) if len(capture) else 1
+    # One width for the whole file, whichever chunk this is.
+    width = len(str(int(capture.timestamp.max()))) if len(capture) else 1
     nibbles = np.stack([payload >> 4, payload & 0xF], axis=2).reshape(n, 16)
     matrix = np.concatenate(
         [
