@@ -66,16 +66,22 @@ def test_missing_required_key_and_bad_yaml(tmp_path: Path, write) -> None:
 
 
 def test_catalog_errors(write) -> None:
-    entry = "domain: can\n    format: {fmt}\n    source: x\n    train: ['a']\n    test: {{t: ['b']}}\n"
+    entry = (
+        "domain: can\n    format: {fmt}\n    source: x\n    train: ['a']\n    test: {{t: ['b']}}\n"
+    )
     bad_format = write("c.yaml", "datasets:\n  d:\n    " + entry.format(fmt="pcap"))
     with pytest.raises(ConfigError) as err:
         config.load_catalog(bad_format)
     assert "datasets.d.format" in str(err.value)
     assert "'can_csv'" in str(err.value)
     typo = write("t.yaml", "datasets:\n  d:\n    " + entry.format(fmt="can_csv") + "    sha: {}\n")
-    with pytest.raises(ConfigError, match=r"datasets.d.sha: unknown key; allowed keys here: domain, exclude"):
+    with pytest.raises(
+        ConfigError, match=r"datasets.d.sha: unknown key; allowed keys here: domain, exclude"
+    ):
         config.load_catalog(typo)
-    digest = write("s.yaml", "datasets:\n  d:\n    " + entry.format(fmt="can_csv") + "    sha256: {a: xyz}\n")
+    digest = write(
+        "s.yaml", "datasets:\n  d:\n    " + entry.format(fmt="can_csv") + "    sha256: {a: xyz}\n"
+    )
     with pytest.raises(ConfigError, match="sha256 of 'a' must be 64 hex characters"):
         config.load_catalog(digest)
 

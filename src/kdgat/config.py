@@ -58,10 +58,18 @@ class DatasetEntry(Frozen):
 
     domain: Literal["can", "netflow"]
     format: Literal[
-        "can_csv", "parquet", "hcrl_car_hacking", "candump", "asc", "blf",
-        "netflow_cicids", "netflow_unsw",
+        "can_csv",
+        "parquet",
+        "hcrl_car_hacking",
+        "candump",
+        "asc",
+        "blf",
+        "netflow_cicids",
+        "netflow_unsw",
     ]
-    source: str = Field(description="folder or glob (relative to the repo root), https URL, hf://<repo>, or synth")
+    source: str = Field(
+        description="folder or glob (relative to the repo root), https URL, hf://<repo>, or synth"
+    )
     sha256: dict[str, str] = {}
     train: list[str] = Field(min_length=1)
     test: dict[str, list[str]] = Field(min_length=1)
@@ -140,7 +148,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the (nested) model that ``loc`` points into."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             continue
         field = current.model_fields.get(str(part))
         if field is None:  # a dict key (e.g. a dataset name): descend into the value type

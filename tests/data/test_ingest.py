@@ -40,7 +40,9 @@ def test_nine_shared_files_give_seven_unique_captures(shared_data: Path, tmp_pat
     )
     fuzz = report["captures"]["train_02_with_attacks__targeted_payload_fuzzing-2"]
     assert fuzz["out_of_order_rows"] > 0  # a real quirk: re-sorted and counted
-    table = pq.read_table(tmp_path / "out" / "captures" / "train_02_with_attacks__targeted_payload_fuzzing-2.parquet")
+    table = pq.read_table(
+        tmp_path / "out" / "captures" / "train_02_with_attacks__targeted_payload_fuzzing-2.parquet"
+    )
     ts = table["timestamp"].to_numpy()
     assert (ts[1:] >= ts[:-1]).all()
     assert table.num_rows == fuzz["rows"]
@@ -50,7 +52,9 @@ def test_same_capture_in_csv_and_parquet_is_one_capture(shared_data: Path, tmp_p
     csv = Capture(shared_data / "raw_csv_example__DoS-1.csv", "csv_copy", "train")
     report = ingest_captures([csv], CAN_CSV, tmp_path)
     assert report["captures"]["csv_copy"]["content_hash"]
-    other = ingest_files([shared_data / "train_02_with_attacks__DoS-1.parquet"], "parquet", tmp_path / "p", "x")
+    other = ingest_files(
+        [shared_data / "train_02_with_attacks__DoS-1.parquet"], "parquet", tmp_path / "p", "x"
+    )
     assert (
         other["captures"]["train_02_with_attacks__DoS-1"]["content_hash"]
         == report["captures"]["csv_copy"]["content_hash"]
@@ -78,7 +82,9 @@ def test_streaming_writes_row_groups_and_quarantine(write, tmp_path: Path) -> No
 def test_too_many_bad_rows_fail_with_file_row_and_fix(write, tmp_path: Path) -> None:
     path = write("c.csv", HEADER + rows(10) + "1.0,1e5,ZZ,0\n")
     with pytest.raises(ValidationError) as err:
-        ingest_captures([Capture(path, "c", "train")], CAN_CSV, tmp_path / "o", max_bad_fraction=0.01)
+        ingest_captures(
+            [Capture(path, "c", "train")], CAN_CSV, tmp_path / "o", max_bad_fraction=0.01
+        )
     message = str(err.value)
     assert str(path) in message
     assert "row 12: data_field is not hex bytes: 'ZZ'" in message

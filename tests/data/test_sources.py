@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -20,12 +21,14 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 class _RangeHandler(BaseHTTPRequestHandler):
     """Serves PAYLOAD with Range support; the first request can be cut off half-way."""
 
-    cut_next = False
-    requests: list[str | None] = []
+    cut_next: ClassVar[bool] = False
+    requests: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         type(self).requests.append(self.headers.get("Range"))
-        start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
+        start = (
+            int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers.get("Range") else 0
+        )
         body = PAYLOAD[start:]
         self.send_response(206 if start else 200)
         self.send_header("Content-Length", str(len(body)))
@@ -71,8 +74,12 @@ def test_download_resumes_after_a_cut_and_never_leaves_a_partial_final_file(
 def test_fetch_https_verifies_the_checksum(server: str, tmp_path: Path) -> None:
     good = hashlib.sha256(PAYLOAD).hexdigest()
     entry = DatasetEntry(
-        domain="can", format="can_csv", source=f"{server}/c.csv", sha256={"c.csv": good},
-        train=["*"], test={"t": ["*"]},
+        domain="can",
+        format="can_csv",
+        source=f"{server}/c.csv",
+        sha256={"c.csv": good},
+        train=["*"],
+        test={"t": ["*"]},
     )
     assert [p.name for p in fetch(entry, tmp_path / "raw")] == ["c.csv"]
     wrong = entry.model_copy(update={"sha256": {"c.csv": "0" * 64}})
@@ -82,7 +89,9 @@ def test_fetch_https_verifies_the_checksum(server: str, tmp_path: Path) -> None:
 
 
 def test_fetch_links_a_local_folder(shared_data: Path, tmp_path: Path) -> None:
-    entry = DatasetEntry(domain="can", format="parquet", source=str(shared_data), train=["*"], test={"t": ["*"]})
+    entry = DatasetEntry(
+        domain="can", format="parquet", source=str(shared_data), train=["*"], test={"t": ["*"]}
+    )
     files = fetch(entry, tmp_path / "raw")
     assert len(files) == 10
     assert all(f.is_symlink() for f in files)
@@ -92,7 +101,11 @@ def test_fetch_local_glob_and_missing_source(write, tmp_path: Path) -> None:
     write("src/a.csv", "x")
     write("src/b.txt", "y")
     entry = DatasetEntry(
-        domain="can", format="can_csv", source=str(tmp_path / "src" / "*.csv"), train=["*"], test={"t": ["*"]}
+        domain="can",
+        format="can_csv",
+        source=str(tmp_path / "src" / "*.csv"),
+        train=["*"],
+        test={"t": ["*"]},
     )
     assert [p.name for p in fetch(entry, tmp_path / "raw")] == ["a.csv"]
     missing = entry.model_copy(update={"source": str(tmp_path / "nowhere")})

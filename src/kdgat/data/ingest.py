@@ -27,8 +27,8 @@ from kdgat.config import DatasetEntry
 from kdgat.data.catalog import Capture, resolve
 from kdgat.data.formats import Format, get_format
 from kdgat.data.schema import SCHEMA_VERSION, Validated, validate_flows, validate_frames
-from kdgat.errors import FormatError, ValidationError
 from kdgat.data.sources import verify_checksums
+from kdgat.errors import FormatError, ValidationError
 from kdgat.io import atomic_path, replace_dir, write_json
 from kdgat.progress import bar
 
@@ -216,7 +216,9 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
     report.out_of_order_rows += int(np.count_nonzero(np.diff(ts, prepend=last_timestamp) < 0))
     report.attack_rows += int(np.count_nonzero(good["label"].to_numpy()))
     if "extended" in good.column_names:
-        report.extended_id_rows += int(np.count_nonzero(good["extended"].to_numpy(zero_copy_only=False)))
+        report.extended_id_rows += int(
+            np.count_nonzero(good["extended"].to_numpy(zero_copy_only=False))
+        )
     return float(ts[-1])
 
 
@@ -227,14 +229,16 @@ def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set
     fraction = report.bad_rows / report.rows
     if fraction > max_bad:
         raise ValidationError(
-            f"{capture.path}: {report.bad_rows} of {report.rows} rows ({fraction:.2%}) are invalid, "
-            f"above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
+            f"{capture.path}: {report.bad_rows} of {report.rows} rows ({fraction:.2%}) are "
+            f"invalid, above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
             + "\n  ".join(report.first_bad)
             + "\nFix: repair the file, or raise ingest.max_bad_fraction to quarantine them"
             + (f" (details in {report.quarantine})" if report.quarantine else "")
         )
     if "good" not in written:
-        raise ValidationError(f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}")
+        raise ValidationError(
+            f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}"
+        )
     good = report.rows - report.bad_rows
     report.attack_fraction = report.attack_rows / good
 
@@ -337,7 +341,12 @@ def manifest(report: dict[str, Any]) -> dict[str, Any]:
         "schema_version": report["schema_version"],
         "domain": report["domain"],
         "captures": [
-            {"name": name, "split": r["split"], "file": r["output"], "rows": r["rows"] - r["bad_rows"]}
+            {
+                "name": name,
+                "split": r["split"],
+                "file": r["output"],
+                "rows": r["rows"] - r["bad_rows"],
+            }
             for name, r in report["captures"].items()
             if r["output"] is not None
         ],

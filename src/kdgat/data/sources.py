@@ -31,7 +31,9 @@ def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
     """Materialise the entry's source in ``dest``; return the files there."""
     source = entry.source
     if source == "synth":
-        raise SourceError(f"{dest}: the synthetic dataset is made by `dvc repro synth`, not fetched")
+        raise SourceError(
+            f"{dest}: the synthetic dataset is made by `dvc repro synth`, not fetched"
+        )
     with replace_dir(dest) as tmp:
         if source.startswith(("https://", "http://")):
             download(source, tmp / Path(urlparse(source).path).name, dest.parent / ".downloads")
@@ -91,7 +93,9 @@ def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
     try:
         snapshot_download(repo, repo_type="dataset", local_dir=tmp, allow_patterns=patterns)
     except Exception as err:  # the hub raises many types; all mean "could not fetch"
-        raise SourceError(f"hf://{repo}: download failed ({err}); check the repo id and network") from err
+        raise SourceError(
+            f"hf://{repo}: download failed ({err}); check the repo id and network"
+        ) from err
 
 
 def _link_local(source: str, tmp: Path) -> None:
@@ -100,7 +104,9 @@ def _link_local(source: str, tmp: Path) -> None:
         files = [p for p in path.rglob("*") if p.is_file()]
         base = path
     else:
-        files = [Path(p) for p in sorted(glob.glob(source, recursive=True)) if Path(p).is_file()]
+        # glob.glob, not Path.glob: the pattern may be absolute or start with ".."
+        matches = sorted(glob.glob(source, recursive=True))  # noqa: PTH207
+        files = [Path(p) for p in matches if Path(p).is_file()]
         base = Path(os.path.commonpath([p.parent for p in files])) if files else path.parent
     if not files:
         raise SourceError(f"{source}: no files found; fix `source` in data/catalog.yaml")

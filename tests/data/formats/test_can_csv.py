@@ -23,7 +23,9 @@ def parse(path: Path, batch_rows: int = 1000) -> pa.Table:
 
 def test_real_csv_matches_the_parquet_of_the_same_capture(shared_data: Path) -> None:
     csv = parse(shared_data / "raw_csv_example__DoS-1.csv", 50_000)
-    pq = pa.concat_tables(parquet.read(shared_data / "train_02_with_attacks__DoS-1.parquet", 50_000))
+    pq = pa.concat_tables(
+        parquet.read(shared_data / "train_02_with_attacks__DoS-1.parquet", 50_000)
+    )
     assert csv.num_rows == pq.num_rows == 90_169
     assert csv["parse_error"].null_count == csv.num_rows
     for column in ("timestamp", "arbitration_id", "dlc", "payload", "label"):
@@ -69,7 +71,9 @@ def test_bad_row_is_quarantined_with_its_reason_and_line(write, line: str, reaso
 def test_line_numbers_stay_right_after_a_skipped_row(write) -> None:
     rows = [f"{i}.0,1e5,00,0" for i in range(10)]
     rows[3] = "3.0,1e5"  # wrong field count: pyarrow skips it, we number around it
-    checked = validate_frames(parse(write("c.csv", HEADER + "\n".join(rows) + "\n"), 4), "c", "t", "x")
+    checked = validate_frames(
+        parse(write("c.csv", HEADER + "\n".join(rows) + "\n"), 4), "c", "t", "x"
+    )
     assert checked.bad["source_row"].to_pylist() == [5]
     good_lines = checked.good["source_row"].to_pylist()
     assert good_lines == [2, 3, 4, 6, 7, 8, 9, 10, 11]
@@ -86,7 +90,9 @@ def test_line_numbers_stay_right_after_a_skipped_row(write) -> None:
         ("\x00\x01\x02garbage", "missing column"),
     ],
 )
-def test_unreadable_files_raise_a_format_error_naming_the_file(write, text: str, message: str) -> None:
+def test_unreadable_files_raise_a_format_error_naming_the_file(
+    write, text: str, message: str
+) -> None:
     path = write("bad.csv", text)
     with pytest.raises(FormatError) as err:
         parse(path)
@@ -106,12 +112,19 @@ _valid_row = st.tuples(
     st.binary(max_size=8).map(lambda b: b.hex().upper()),
     st.sampled_from(["0", "1"]),
 ).map(",".join)
-_any_line = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"), max_size=40)
+_any_line = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+    max_size=40,
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(lines=st.lists(st.one_of(_valid_row, _any_line), min_size=1, max_size=30))
-def test_arbitrary_lines_are_parsed_or_quarantined_never_lost(tmp_path: Path, lines: list[str]) -> None:
+def test_arbitrary_lines_are_parsed_or_quarantined_never_lost(
+    tmp_path: Path, lines: list[str]
+) -> None:
     path = tmp_path / "fuzz.csv"
     path.write_text(HEADER + "\n".join(lines) + "\n")
     try:
@@ -121,12 +134,16 @@ def test_arbitrary_lines_are_parsed_or_quarantined_never_lost(tmp_path: Path, li
     checked = validate_frames(table, "fuzz", "train", "x")
     nonblank = sum(1 for line in lines if line.strip() != "")
     assert checked.good.num_rows + checked.bad.num_rows >= nonblank - sum(
-        1 for line in lines if line.startswith('"')  # a quote may legitimately join lines
+        1
+        for line in lines
+        if line.startswith('"')  # a quote may legitimately join lines
     )
     assert np.all(checked.bad["reason"].is_valid().to_numpy(zero_copy_only=False))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(_valid_row, min_size=1, max_size=30))
 def test_valid_rows_round_trip(tmp_path: Path, rows: list[str]) -> None:
     path = tmp_path / "ok.csv"

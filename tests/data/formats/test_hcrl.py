@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,9 +12,13 @@ from kdgat.data.formats import hcrl_car_hacking
 from kdgat.data.schema import RAW_FRAME, validate_frames
 from kdgat.errors import FormatError
 
+Write = Callable[[str, str], Path]
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "hcrl"
 GOOD_CSV = "1478198376.389427,0316,8,05,21,68,09,21,21,00,6f,R"
-GOOD_TXT = "Timestamp: 1479121434.850202        ID: 0350    000    DLC: 8    05 28 84 66 6d 00 00 a2"
+GOOD_TXT = (
+    "Timestamp: 1479121434.850202        ID: 0350    000    DLC: 8    05 28 84 66 6d 00 00 a2"
+)
 
 
 def parse(path: Path, batch_rows: int = 1000) -> pa.Table:
@@ -65,7 +70,7 @@ def test_text_layout_values() -> None:
     assert (checked.good.num_rows, checked.bad.num_rows) == (12, 0)
 
 
-def test_blank_lines_are_skipped_and_line_numbers_kept(write) -> None:
+def test_blank_lines_are_skipped_and_line_numbers_kept(write: Write) -> None:
     path = write("DoS.csv", f"\n{GOOD_CSV}\n   \n{GOOD_CSV.replace(',R', ',T')}\n\n")
     table = parse(path)
     assert table["source_row"].to_pylist() == [2, 4]
@@ -88,7 +93,7 @@ def test_blank_lines_are_skipped_and_line_numbers_kept(write) -> None:
         ("1478198376.389427,0316,16,05,21,R", "dlc"),
     ],
 )
-def test_bad_csv_row_is_quarantined_with_reason(write, line: str, reason: str) -> None:
+def test_bad_csv_row_is_quarantined_with_reason(write: Write, line: str, reason: str) -> None:
     path = write("DoS.csv", f"{GOOD_CSV}\n{line}\n{GOOD_CSV}\n")
     checked = validate_frames(parse(path), "DoS", "test", "dos")
     assert (checked.good.num_rows, checked.bad.num_rows) == (2, 1)
@@ -105,7 +110,7 @@ def test_bad_csv_row_is_quarantined_with_reason(write, line: str, reason: str) -
         ("Timestamp: 1479121434.850202        ID: 0350", "not a normal_run_data line"),
     ],
 )
-def test_bad_text_row_is_quarantined_with_reason(write, line: str, reason: str) -> None:
+def test_bad_text_row_is_quarantined_with_reason(write: Write, line: str, reason: str) -> None:
     path = write("normal_run_data.txt", f"{GOOD_TXT}\n{line}\n")
     checked = validate_frames(parse(path), "normal", "train", "benign")
     assert (checked.good.num_rows, checked.bad.num_rows) == (1, 1)
@@ -121,7 +126,7 @@ def test_bad_text_row_is_quarantined_with_reason(write, line: str, reason: str) 
         ("hello world\n", "neither"),
     ],
 )
-def test_wrong_file_is_a_format_error_naming_it(write, text: str, message: str) -> None:
+def test_wrong_file_is_a_format_error_naming_it(write: Write, text: str, message: str) -> None:
     path = write("DoS_dataset.csv", text)
     with pytest.raises(FormatError, match=message) as err:
         parse(path)

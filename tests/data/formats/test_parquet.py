@@ -29,7 +29,9 @@ def good_columns() -> dict[str, list]:
 
 
 def test_real_file_reads_in_bounded_batches(shared_data: Path) -> None:
-    batches = list(parquet.read(shared_data / "test_01_known_vehicle_known_attack__DoS-3.parquet", 40_000))
+    batches = list(
+        parquet.read(shared_data / "test_01_known_vehicle_known_attack__DoS-3.parquet", 40_000)
+    )
     assert [b.num_rows for b in batches][:3] == [40_000, 40_000, 40_000]
     assert sum(b.num_rows for b in batches) == 154_255
     assert batches[1]["source_row"][0].as_py() == 40_001
@@ -50,7 +52,10 @@ def test_nulls_and_bad_hex_are_quarantined(tmp_path: Path) -> None:
     raw = pa.concat_tables(parquet.read(write(tmp_path / "a.parquet", **columns), 10))
     checked = validate_frames(raw, "a", "train", "dos")
     assert checked.good.num_rows == 1
-    assert checked.bad["reason"].to_pylist() == ["id is missing", "data_field is not hex bytes: 'XY'"]
+    assert checked.bad["reason"].to_pylist() == [
+        "id is missing",
+        "data_field is not hex bytes: 'XY'",
+    ]
     assert checked.bad["source_row"].to_pylist() == [2, 3]
 
 
@@ -58,7 +63,9 @@ def test_truncated_file(tmp_path: Path, shared_data: Path) -> None:
     data = (shared_data / "train_02_with_attacks__DoS-1.parquet").read_bytes()
     path = tmp_path / "cut.parquet"
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(FormatError, match=r"cut.parquet: not a readable Parquet file.*Fix: re-download"):
+    with pytest.raises(
+        FormatError, match=r"cut.parquet: not a readable Parquet file.*Fix: re-download"
+    ):
         list(parquet.read(path, 1000))
 
 

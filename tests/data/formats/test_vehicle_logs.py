@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import can
@@ -13,16 +14,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kdgat.data.formats import vehicle_logs
+from kdgat.data.formats import Reader, vehicle_logs
 from kdgat.data.schema import DLC_TO_LEN, LEN_TO_DLC, RAW_FRAME, validate_frames
 from kdgat.errors import FormatError
+
+Write = Callable[[str, str], Path]
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "candump"
 GOOD = "(1700000000.000100) can0 0A0#0102030405060708"
 T0 = 1700000000.0
 
 
-def parse(reader, path: Path, batch_rows: int = 1000) -> pa.Table:  # type: ignore[no-untyped-def]
+def parse(reader: Reader, path: Path, batch_rows: int = 1000) -> pa.Table:
     return pa.concat_tables([RAW_FRAME.empty_table(), *reader(path, batch_rows)])
 
 
@@ -48,7 +51,10 @@ def test_candump_fixture_values_and_labels() -> None:
         "parse_error": None,
     }
     extended = rows[4]
-    assert (extended["arbitration_id"], extended["payload"]) == (0x18FEF100, bytes.fromhex("FF00FFAA"))
+    assert (extended["arbitration_id"], extended["payload"]) == (
+        0x18FEF100,
+        bytes.fromhex("FF00FFAA"),
+    )
     empty = rows[8]  # "7DF#": DLC 0
     assert (empty["arbitration_id"], empty["dlc"], empty["payload"]) == (0x7DF, 0, b"")
     fd = rows[9]  # CAN FD, 12 bytes -> DLC code 9; line 11 (line 10 is blank)
@@ -78,7 +84,10 @@ def _drive(tmp_path: Path, sidecar: str | None) -> Path:
         ("injected_ids: ['1f4', 0xA0]\nattack_type: replay\n", [1, 2, 4, 6, 7, 12, 13]),
         ("intervals: [[1700000001.0, 1700000001.03]]\n", [6, 7, 8]),
         ("intervals: [[1700000002.0, 1700000002.01], [1700000000.0, 1700000000.0001]]\n", [1, 12]),
-        ("intervals: [[1700000001.0, 1700000001.02], [1700000001.01, 1700000001.04]]\n", [6, 7, 8, 9]),
+        (
+            "intervals: [[1700000001.0, 1700000001.02], [1700000001.01, 1700000001.04]]\n",
+            [6, 7, 8, 9],
+        ),
         ("attack_type: spoofing\n", []),
         ("", []),
     ],
@@ -86,10 +95,14 @@ def _drive(tmp_path: Path, sidecar: str | None) -> Path:
 def test_sidecar_rules(tmp_path: Path, sidecar: str, attack_lines: list[int]) -> None:
     table = candump(_drive(tmp_path, sidecar))
     label = table["label"].to_pylist()
-    assert [r for r, y in zip(table["source_row"].to_pylist(), label, strict=True) if y] == attack_lines
+    assert [
+        r for r, y in zip(table["source_row"].to_pylist(), label, strict=True) if y
+    ] == attack_lines
 
 
-def test_no_sidecar_means_benign_and_a_warning(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+def test_no_sidecar_means_benign_and_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="kdgat.data.formats.vehicle_logs"):
         table = candump(_drive(tmp_path, None))
     assert set(table["label"].to_pylist()) == {0}
@@ -138,7 +151,7 @@ def test_malformed_sidecar_names_file_and_key(tmp_path: Path, sidecar: str, mess
         ("(1700000000.1) can0 0A0##1" + "00" * 9, "dlc"),  # 9 bytes is no CAN FD length
     ],
 )
-def test_bad_candump_line_is_quarantined(write, line: str, reason: str) -> None:
+def test_bad_candump_line_is_quarantined(write: Write, line: str, reason: str) -> None:
     checked = validate_frames(candump(write("d.log", f"{GOOD}\n{line}\n{GOOD}\n")), "d", "t", "x")
     assert (checked.good.num_rows, checked.bad.num_rows) == (2, 1)
     assert reason in checked.bad["reason"][0].as_py()
@@ -154,7 +167,7 @@ def test_bad_candump_line_is_quarantined(write, line: str, reason: str) -> None:
         ("timestamp,id,data\n", "is not candump -L output"),
     ],
 )
-def test_wrong_file_is_a_format_error(write, text: str, message: str) -> None:
+def test_wrong_file_is_a_format_error(write: Write, text: str, message: str) -> None:
     path = write("d.log", text)
     with pytest.raises(FormatError, match=message) as err:
         candump(path)
@@ -276,10 +289,12 @@ MESSAGES = [
     can.Message(timestamp=T0 + 2.5, arbitration_id=0x0A0, data=b"", is_extended_id=False),
 ]
 
+LogWriter = can.ASCWriter | can.BLFWriter
 
-def _log(tmp_path: Path, writer: type[can.io.generic.MessageWriter], name: str) -> Path:
+
+def _log(tmp_path: Path, writer: type[LogWriter], name: str) -> Path:
     path = tmp_path / name
-    with writer(path) as out:  # type: ignore[call-arg]
+    with writer(path) as out:
         for message in MESSAGES:
             out.on_message_received(message)
     return path
@@ -292,7 +307,9 @@ def _log(tmp_path: Path, writer: type[can.io.generic.MessageWriter], name: str) 
         (vehicle_logs.read_blf, can.BLFWriter, "drive.blf", T0, 1),  # BLF: absolute, message index
     ],
 )
-def test_asc_and_blf_values(tmp_path: Path, reader, writer, name, t0, first_row) -> None:  # type: ignore[no-untyped-def]
+def test_asc_and_blf_values(
+    tmp_path: Path, reader: Reader, writer: type[LogWriter], name: str, t0: float, first_row: int
+) -> None:
     path = _log(tmp_path, writer, name)
     (tmp_path / f"{name}.labels.yaml").write_text(
         f"attack_type: fuzzing\nintervals: [[{t0 + 2.4}, {t0 + 3}]]\ninjected_ids: ['0x0A0']\n"
@@ -305,7 +322,11 @@ def test_asc_and_blf_values(tmp_path: Path, reader, writer, name, t0, first_row)
     assert [r["source_row"] - first_row for r in rows] == list(range(6))
     assert [r["arbitration_id"] for r in rows[:3]] == [0x0A0, 0x18FEF100, 0x123]
     assert [r["dlc"] for r in rows[:3]] == [8, 4, 9]
-    assert [r["payload"] for r in rows[:3]] == [bytes(range(8)), b"\xff\x00\xff\xaa", bytes(range(12))]
+    assert [r["payload"] for r in rows[:3]] == [
+        bytes(range(8)),
+        b"\xff\x00\xff\xaa",
+        bytes(range(12)),
+    ]
     assert [r["label"] for r in rows] == [0, 0, 0, 0, 0, 1]
     assert rows[5]["attack_type"] == "fuzzing"
     checked = validate_frames(table, "drive", "test", "x")
@@ -339,7 +360,7 @@ def test_corrupt_asc_is_a_format_error(tmp_path: Path, old: str, new: str, messa
     assert str(path) in str(err.value)
 
 
-def test_text_that_is_not_asc_is_a_format_error(write) -> None:
+def test_text_that_is_not_asc_is_a_format_error(write: Write) -> None:
     with pytest.raises(FormatError, match="no CAN frames found"):
         parse(vehicle_logs.read_asc, write("notes.asc", "hello\nworld\n"))
 
@@ -352,7 +373,9 @@ def test_text_that_is_not_asc_is_a_format_error(write) -> None:
         (lambda b: b[:200] + bytes(x ^ 0x5A for x in b[200:260]) + b[260:], "corrupt BLF"),
     ],
 )
-def test_corrupt_blf_is_a_format_error(tmp_path: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_blf_is_a_format_error(
+    tmp_path: Path, damage: Callable[[bytes], bytes], message: str
+) -> None:
     path = _log(tmp_path, can.BLFWriter, "drive.blf")
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(FormatError, match=message) as err:
@@ -360,7 +383,9 @@ def test_corrupt_blf_is_a_format_error(tmp_path: Path, damage, message: str) -> 
     assert str(path) in str(err.value)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_damaged_blf_raises_only_format_error(tmp_path: Path, data: st.DataObject) -> None:
     damaged = bytearray(_log(tmp_path, can.BLFWriter, "drive.blf").read_bytes())

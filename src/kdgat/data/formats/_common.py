@@ -74,7 +74,9 @@ def to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return _parse_distinct(strings, _int_or_minus_one)
 
 
-def _parse_distinct(strings: pa.Array, parse: Callable[[str], int]) -> tuple[np.ndarray, np.ndarray]:
+def _parse_distinct(
+    strings: pa.Array, parse: Callable[[str], int]
+) -> tuple[np.ndarray, np.ndarray]:
     """Parse each distinct string once: ids and labels repeat endlessly on a bus.
 
     Accepts plain or dictionary-encoded strings (the CSV readers ask pyarrow

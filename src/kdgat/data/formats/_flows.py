@@ -223,20 +223,29 @@ def _blank_rows(batch: pa.RecordBatch) -> np.ndarray:
 
 
 def _numeric_features(batch: pa.RecordBatch, header: list[str], fixed: set[int]) -> list[_Feature]:
-    """Columns (other than the fixed ones) whose non-empty values all parse as numbers."""
+    """Columns (other than the fixed ones) whose non-empty values are mostly numbers.
+
+    Mostly, not all: a stray bad value must become a quarantined row, not drop the column.
+    """
     features: list[_Feature] = []
+    dropped: list[str] = []
     taken: set[str] = set()
     for i, name in enumerate(header):
         if i in fixed:
             continue
-        _, bad = floats(text(batch.column(i)), blank=0.0)
-        if bad.any():
+        column = text(batch.column(i))
+        _, empty = stripped(column)
+        _, bad = floats(column)
+        if 2 * np.count_nonzero(bad & ~empty) > np.count_nonzero(~empty):
+            dropped.append(name)
             continue
         snake = base = FEATURE_PREFIX + snake_case(name)
         while snake in taken:  # CICIDS2017 has "Fwd Header Length" twice
             snake = f"{base}_{sum(t.startswith(base) for t in taken)}"
         taken.add(snake)
         features.append(_Feature(i, name, snake))
+    if dropped:
+        log.info("text columns dropped (not flow features): %s", ", ".join(dropped))
     return features
 
 

@@ -93,7 +93,9 @@ def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
             yield _frames(batch, _line_numbers(parsed, batch.num_rows, bad_rows.line_numbers))
             parsed += batch.num_rows
             yield from _split_rows(bad_rows)
-        yield from _split_rows(bad_rows)  # rows skipped after the last batch (or in a file of only those)
+        yield from _split_rows(
+            bad_rows
+        )  # rows skipped after the last batch (or in a file of only those)
     except pa.ArrowInvalid as err:
         raise FormatError(path, f"unreadable CSV ({err})", "repair or re-export the file") from err
 

@@ -15,7 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from kdgat.data.formats._common import dlc_of, frame_batch, hex_to_bytes, parse_errors, require_nonempty
+from kdgat.data.formats._common import (
+    dlc_of,
+    frame_batch,
+    hex_to_bytes,
+    parse_errors,
+    require_nonempty,
+)
 from kdgat.errors import FormatError
 
 COLUMNS = ["timestamp", "id", "data_field", "label"]
@@ -59,7 +65,9 @@ def _numeric(path: Path, batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, 
         values = pc.cast(column, _NUMERIC[name])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise FormatError(
-            path, f"column {name!r} has type {column.type}, not numeric", f"store {name} as a number"
+            path,
+            f"column {name!r} has type {column.type}, not numeric",
+            f"store {name} as a number",
         ) from err
     missing = pc.is_null(values).to_numpy(zero_copy_only=False)
     filled = pc.fill_null(values, -1).to_numpy(zero_copy_only=False)
