@@ -41,6 +41,7 @@ def atomic_path(final: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
     os.close(fd)
     tmp = Path(name)
+    tmp.chmod(0o644)  # mkstemp makes it private; outputs are read by others (DVC cache, group)
     try:
         yield tmp
         tmp.replace(final)

@@ -84,7 +84,8 @@ def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
         path,
         # single-threaded: only then does pyarrow tell skipped rows' line numbers (no slower)
         read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows),
+        # The layout never quotes; a stray quote must not swallow the lines after it.
+        parse_options=pacsv.ParseOptions(quote_char=False, invalid_row_handler=bad_rows),
         convert_options=pacsv.ConvertOptions(column_types=COLUMN_TYPES, include_columns=COLUMNS),
     )
     parsed = 0

@@ -1,0 +1,97 @@
+"""The DVC pipeline end to end: real `dvc repro` in a throwaway copy of the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git + DVC copy of the repository with tiny synthetic data, reproduced once."""
+    root = tmp_path_factory.mktemp("repo")
+    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout
+    for name in tracked.splitlines():
+        if (REPO / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, root / name)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["synth"].update(ecus=4, duration_s=4.0, attack_free_captures=1)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["git", "init", "-q"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"], root)
+    run(["dvc", "repro"], root)
+    return root
+
+
+def test_repro_builds_every_stage_and_reports(workspace: Path) -> None:
+    report = json.loads((workspace / "metrics/synth/ingest_report.json").read_text())
+    assert report["bad_rows"] == 0
+    assert report["unique_captures"] == report["captures_found"] == 10
+    assert 0 < report["attack_fraction"] < 0.5
+    manifest = json.loads((workspace / "data/processed/synth/manifest.json").read_text())
+    splits = {c["split"] for c in manifest["captures"]}
+    assert splits == {"train", "known_vehicle_known_attack", "unknown_vehicle_unknown_attack"}
+    table = run(["kdgat", "report"], workspace).stdout
+    assert "unknown_vehicle_unknown_attack" in table
+
+
+def test_second_repro_runs_nothing_and_status_is_clean(workspace: Path) -> None:
+    again = run(["dvc", "repro"], workspace).stdout
+    assert "Running stage" not in again
+    status = run(["dvc", "status"], workspace).stdout
+    assert "up to date" in status.lower()
+
+
+def test_metrics_are_declared(workspace: Path) -> None:
+    shown = run(["dvc", "metrics", "show", "--json"], workspace).stdout
+    assert "ingest_report.json" in shown
+
+
+def test_changed_ingest_param_reruns_only_ingest(workspace: Path) -> None:
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    params["ingest"]["row_group_size"] = 4096
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = run(["dvc", "repro"], workspace).stdout
+    assert "Running stage 'ingest@synth'" in out
+    assert "Running stage 'synth'" not in out
+
+
+def test_corrupt_raw_file_fails_cleanly_and_leaves_nothing_half_written(workspace: Path) -> None:
+    before = json.loads((workspace / "metrics/synth/ingest_report.json").read_text())
+    raw = next((workspace / "data/raw/synth").glob("test_01_*.csv"))
+    raw.chmod(0o644)
+    lines = raw.read_text().splitlines()
+    raw.write_text("\n".join(lines[:5] + ["not,a,valid,row"] * 50 + lines[5:]) + "\n")
+    result = run(["dvc", "repro", "--single-item", "ingest@synth"], workspace, check=False)
+    assert result.returncode != 0
+    assert f"{raw.name}: 50 of" in result.stdout + result.stderr
+    assert "ingest.max_bad_fraction" in result.stdout + result.stderr
+    # DVC removed the stage's outputs before running it; nothing partial took their place
+    leftovers = list((workspace / "data/processed").glob("*"))
+    assert leftovers == [], leftovers
+    # ...and the last good version (raw and processed) comes back from the cache
+    run(["dvc", "checkout", "--force"], workspace)
+    manifest = json.loads((workspace / "data/processed/synth/manifest.json").read_text())
+    assert len(manifest["captures"]) == before["unique_captures"]
+    assert "not,a,valid,row" not in raw.read_text()
