@@ -116,3 +116,27 @@ def test_fetch_local_glob_and_missing_source(write, tmp_path: Path) -> None:
 def test_checksum_of_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="listed in sha256 but missing"):
         verify_checksums(tmp_path, {"gone.csv": "0" * 64})
+
+
+def test_hf_source_failure_is_a_source_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here: the hub client must fail cleanly
+    entry = DatasetEntry(
+        domain="can",
+        format="parquet",
+        source="hf://no-such-org/no-such-dataset",
+        train=["*.parquet"],
+        test={"t": ["test_*"]},
+    )
+    with pytest.raises(SourceError, match="hf://no-such-org/no-such-dataset: download failed"):
+        fetch(entry, tmp_path / "raw")
+    assert not (tmp_path / "raw").exists()
+
+
+def test_synth_is_not_fetched(tmp_path: Path) -> None:
+    entry = DatasetEntry(
+        domain="can", format="can_csv", source="synth", train=["*"], test={"t": ["*"]}
+    )
+    with pytest.raises(SourceError, match="dvc repro synth"):
+        fetch(entry, tmp_path / "raw")
