@@ -277,3 +277,11 @@ def test_unsw_wrong_header_is_a_format_error(
 def test_unsw_ports(text: str, value: int, bad: bool) -> None:
     values, mask = netflow_unsw.SPEC.port(pa.array([text]))
     assert (int(values[0]), bool(mask[0])) == (value, bad)
+
+
+def test_cicids_blank_lines_first_do_not_turn_text_columns_into_features(write: Write) -> None:
+    path = write("flows.csv", CICIDS_HEADER + "\n\n" + f"{CICIDS_ROW}\n" * 3)
+    table = parse(netflow_cicids.read, path, 2)
+    assert "f_flow_id" not in table.column_names
+    assert table["source_row"].to_pylist() == [4, 5, 6]
+    assert table["parse_error"].null_count == 3

@@ -89,6 +89,8 @@ def _drive(tmp_path: Path, sidecar: str | None) -> Path:
             [6, 7, 8, 9],
         ),
         ("attack_type: spoofing\n", []),
+        ("intervals: []\ninjected_ids: [0x0A0]\n", []),
+        ("injected_ids: []\n", []),
         ("", []),
     ],
 )
@@ -114,6 +116,7 @@ def test_no_sidecar_means_benign_and_a_warning(
     [
         ("intervals: [[1, 2]\n", "not valid YAML"),
         ("- 1\n- 2\n", "must be a mapping"),
+        ("false\n", "must be a mapping"),
         ("interval: [[1, 2]]\n", "unknown key\\(s\\) \\['interval'\\]"),
         ("intervals: 5\n", "key 'intervals' is 5, not a list"),
         ("intervals: [[2, 1]]\n", "key 'intervals': item 0 is \\[2, 1\\]"),

@@ -33,8 +33,8 @@ Parser = Callable[[pa.Array], tuple[np.ndarray, np.ndarray]]
 LabelParser = Callable[[pa.Array, pa.Array | None], tuple[np.ndarray, pa.Array, np.ndarray]]
 Problem = tuple[np.ndarray, str, pa.Array | None]
 
-ROLES = ("timestamp", "src", "src_port", "dst", "dst_port", "protocol", "label")
 BYTES_PER_ROW = 400  # typical flow line, to turn a row budget into a block size
+MAX_BLOCK = 1 << 26
 _NAN_TEXT = r"^[+-]?nan$"
 
 
@@ -44,7 +44,8 @@ class FlowSpec:
 
     Attributes:
         name: Dataset name, for messages.
-        columns: Role (``ROLES`` and optionally ``attack_type``) -> header name, lower case.
+        columns: Role -> header name (lower case). Roles: timestamp, src, src_port, dst,
+            dst_port, protocol, label, and optionally attack_type.
         timestamp: Parses timestamp text into float seconds (and a bad mask).
         port: Parses port text into integers (and a bad mask).
         label: Parses (label text, attack_type text or None) into (0/1, attack_type, bad).
@@ -154,7 +155,7 @@ class _CsvStream:
                 column_names=names,
                 skip_rows=1,
                 use_threads=False,  # row numbers of invalid rows are only known single-threaded
-                block_size=max(1 << 16, self.batch_rows * BYTES_PER_ROW),
+                block_size=min(max(1 << 16, self.batch_rows * BYTES_PER_ROW), MAX_BLOCK),
             ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=self, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary())),
@@ -202,14 +203,15 @@ def read_flows(path: Path, batch_rows: int, spec: FlowSpec) -> Iterator[pa.Table
     features: list[_Feature] | None = None
     empty_rows = 0
     for batch, rows in stream:
-        if features is None:
-            features = _numeric_features(batch, header, set(index.values()))
         blank = _blank_rows(batch)
         empty_rows += int(blank.sum())
         if not blank.all():
-            keep = pa.array(~blank)
-            yield _flows(batch.filter(keep), rows[~blank], spec, columns, features)
-        yield from _invalid_rows(stream, features)
+            batch, rows = batch.filter(pa.array(~blank)), rows[~blank]
+            if features is None:  # decided once, so every batch has the same columns
+                features = _numeric_features(batch, header, set(index.values()))
+            yield _flows(batch, rows, spec, columns, features)
+        if features is not None:
+            yield from _invalid_rows(stream, features)
     yield from _invalid_rows(stream, features or [])
     if empty_rows:
         log.warning("%s: skipped %d rows with every field empty", path, empty_rows)

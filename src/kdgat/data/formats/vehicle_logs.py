@@ -103,6 +103,8 @@ class Labels:
 
 def _within(timestamp: np.ndarray, intervals: np.ndarray) -> np.ndarray:
     """True where a timestamp lies in one of the sorted, disjoint, inclusive intervals."""
+    if len(intervals) == 0:
+        return np.zeros(len(timestamp), dtype=bool)
     slot = np.searchsorted(intervals[:, 0], timestamp, side="right") - 1
     ends = intervals[np.clip(slot, 0, None), 1]
     return (slot >= 0) & (timestamp <= ends)
@@ -120,9 +122,10 @@ def load_labels(path: Path) -> Labels:
         log.warning("%s: no label sidecar %s; every frame is labelled 0", path, sidecar.name)
         return Labels()
     try:
-        doc = yaml.safe_load(sidecar.read_text(encoding="utf-8")) or {}
+        doc = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise FormatError(sidecar, f"not valid YAML ({err})", "fix the YAML syntax") from err
+    doc = {} if doc is None else doc  # an empty sidecar
     if not isinstance(doc, dict):
         raise FormatError(sidecar, "must be a mapping", f"use the keys {', '.join(SIDECAR_KEYS)}")
     unknown = sorted(str(k) for k in doc if k not in SIDECAR_KEYS)
@@ -141,8 +144,10 @@ def load_labels(path: Path) -> Labels:
 
 
 def _attack_type(sidecar: Path, value: object) -> str | None:
-    if value is None or (isinstance(value, str) and value.strip()):
-        return value.strip() if isinstance(value, str) else None
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip():
+        return value.strip()
     raise FormatError(sidecar, f"key 'attack_type' is {value!r}", "give a non-empty string")
 
 
