@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from kdgat.data.schema import LEN_TO_DLC, RAW_FRAME
 from kdgat.errors import FormatError
@@ -99,7 +100,7 @@ def _hex_or_minus_one(text: str | None) -> int:
 
 def _int_or_minus_one(text: str | None) -> int:
     digits = (text or "").strip()
-    return int(digits) if digits.isdigit() else -1
+    return int(digits) if digits.isascii() and digits.isdecimal() else -1
 
 
 def to_float(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -183,3 +184,86 @@ def read_lines(path: Path, batch_rows: int, skip: int = 0) -> Iterator[tuple[int
                 batch = []
         if batch:
             yield line_no, batch
+
+
+class CsvStream:
+    """pyarrow's streaming CSV reader, plus the file line number of every row.
+
+    Rows pyarrow cannot split into the expected number of fields are set
+    aside (``take_invalid``) with their line number, never dropped. Small
+    blocks are parsed (fastest: they stay in cache) and regrouped into batches
+    of about ``batch_rows`` rows. Expects one header line.
+    """
+
+    BLOCK_BYTES = 1 << 20
+
+    def __init__(
+        self,
+        path: Path,
+        batch_rows: int,
+        convert: pacsv.ConvertOptions,
+        column_names: list[str] | None = None,
+        quoting: bool = True,
+    ) -> None:
+        self.path, self.batch_rows, self.convert = path, batch_rows, convert
+        self.column_names, self.quoting = column_names, quoting
+        self._invalid: list[tuple[int, str]] = []  # not yet taken
+        self._skipped_lines: list[int] = []  # all of them, to number the kept rows
+        self._kept = 0
+
+    def _on_invalid(self, row: pacsv.InvalidRow) -> str:
+        self._invalid.append((row.number or -1, row.text))
+        if row.number:
+            self._skipped_lines.append(row.number)
+        return "skip"
+
+    def take_invalid(self) -> list[tuple[int, str]]:
+        """(line number, text) of the rows set aside since the last call."""
+        rows, self._invalid = self._invalid, []
+        return rows
+
+    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(
+                block_size=self.BLOCK_BYTES,
+                use_threads=False,  # only then does pyarrow know skipped rows' line numbers
+                column_names=self.column_names,
+                skip_rows=1 if self.column_names else 0,
+            ),
+            parse_options=pacsv.ParseOptions(
+                quote_char='"'
+                if self.quoting
+                else False,  # unquoted: a stray " can't swallow lines
+                ignore_empty_lines=False,  # a blank line is a bad row, and keeps numbering exact
+                invalid_row_handler=self._on_invalid,
+            ),
+            convert_options=self.convert,
+        )
+        try:
+            for batch in _regroup(reader, self.batch_rows):
+                yield batch, self._line_numbers(batch.num_rows)
+        except pa.ArrowInvalid as err:
+            raise FormatError(self.path, f"unreadable CSV ({err})", "repair the file") from err
+
+    def _line_numbers(self, n: int) -> np.ndarray:
+        """1-based line numbers of the next ``n`` kept rows (the header is line 1)."""
+        index = self._kept + np.arange(n)  # index among the rows pyarrow kept
+        skipped = np.sort(np.array(self._skipped_lines, dtype=np.int64)) - 2
+        kept_before = skipped - np.arange(len(skipped))
+        self._kept += n
+        return index + np.searchsorted(kept_before, index, side="right") + 2
+
+
+def _regroup(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
+    """Concatenate small record batches into batches of at least ``rows`` rows."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]

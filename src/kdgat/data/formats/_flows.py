@@ -23,7 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from kdgat.data.formats._common import hex_to_int, parse_errors, require_nonempty, to_float, to_int
+from kdgat.data.formats._common import (
+    CsvStream,
+    hex_to_int,
+    parse_errors,
+    require_nonempty,
+    to_float,
+    to_int,
+)
 from kdgat.data.schema import FEATURE_PREFIX, FLOW_FIXED
 from kdgat.errors import FormatError
 
@@ -33,8 +40,6 @@ Parser = Callable[[pa.Array], tuple[np.ndarray, np.ndarray]]
 LabelParser = Callable[[pa.Array, pa.Array | None], tuple[np.ndarray, pa.Array, np.ndarray]]
 Problem = tuple[np.ndarray, str, pa.Array | None]
 
-BYTES_PER_ROW = 400  # typical flow line, to turn a row budget into a block size
-MAX_BLOCK = 1 << 26
 _NAN_TEXT = r"^[+-]?nan$"
 
 
@@ -133,50 +138,6 @@ def ports(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.where(bad, -1, values), -(2**31), 2**31 - 1), bad
 
 
-class _CsvStream:
-    """pyarrow's streaming CSV reader, plus the line number of every row it returns."""
-
-    def __init__(self, path: Path, n_columns: int, batch_rows: int) -> None:
-        self.path, self.n_columns, self.batch_rows = path, n_columns, batch_rows
-        self.invalid: list[tuple[int, str]] = []  # rows with a wrong field count, not yet emitted
-        self._skipped: list[int] = []  # line numbers of every such row so far
-        self._kept = 0
-
-    def __call__(self, row: pacsv.InvalidRow) -> str:
-        self.invalid.append((row.number or -1, row.text))
-        self._skipped.append(row.number or -1)
-        return "skip"
-
-    def __iter__(self) -> Iterator[tuple[pa.RecordBatch, np.ndarray]]:
-        names = [f"c{i}" for i in range(self.n_columns)]
-        reader = pacsv.open_csv(
-            self.path,
-            read_options=pacsv.ReadOptions(
-                column_names=names,
-                skip_rows=1,
-                use_threads=False,  # row numbers of invalid rows are only known single-threaded
-                block_size=min(max(1 << 16, self.batch_rows * BYTES_PER_ROW), MAX_BLOCK),
-            ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=self, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary())),
-        )
-        try:
-            for batch in reader:
-                for start in range(0, batch.num_rows, self.batch_rows):
-                    part = batch.slice(start, self.batch_rows)
-                    yield part, self._line_numbers(part.num_rows)
-        except pa.ArrowInvalid as err:
-            raise FormatError(self.path, f"unreadable CSV ({err})", "repair the file") from err
-
-    def _line_numbers(self, n: int) -> np.ndarray:
-        index = self._kept + np.arange(n)  # index among the rows pyarrow kept
-        lines = np.array(self._skipped, dtype=np.int64)
-        skipped = np.sort(lines[lines > 0]) - 2  # data-row index; the header is line 1
-        kept_before = skipped - np.arange(len(skipped))
-        self._kept += n
-        return index + np.searchsorted(kept_before, index, side="right") + 2
-
-
 @dataclass(frozen=True)
 class _Columns:
     """Where the fixed columns are: role -> column index, and header name as in the file."""
@@ -199,7 +160,9 @@ def read_flows(path: Path, batch_rows: int, spec: FlowSpec) -> Iterator[pa.Table
     lower = [n.lower() for n in header]
     index = {role: lower.index(name) for role, name in spec.columns.items()}
     columns = _Columns(index, {role: header[i] for role, i in index.items()})
-    stream = _CsvStream(path, len(header), batch_rows)
+    names = [f"c{i}" for i in range(len(header))]
+    convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary()))
+    stream = CsvStream(path, batch_rows, convert, column_names=names)
     features: list[_Feature] | None = None
     empty_rows = 0
     for batch, rows in stream:
@@ -304,13 +267,13 @@ def flow_table(fixed: dict[str, object], features: dict[str, np.ndarray]) -> pa.
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _invalid_rows(stream: _CsvStream, features: list[_Feature]) -> Iterator[pa.Table]:
+def _invalid_rows(stream: CsvStream, features: list[_Feature]) -> Iterator[pa.Table]:
     """Rows with the wrong number of fields, as parse errors (reported, never dropped)."""
-    if not stream.invalid:
+    rows = stream.take_invalid()
+    if not rows:
         return
-    rows, stream.invalid = stream.invalid, []
     n = len(rows)
-    message = f"expected {stream.n_columns} fields:"
+    message = f"expected {len(stream.column_names or [])} fields:"
     fixed: dict[str, object] = {
         "timestamp": np.full(n, np.nan),
         "src": pa.nulls(n, pa.string()),

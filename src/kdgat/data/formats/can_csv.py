@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from kdgat.data.formats._common import (
+    CsvStream,
     dlc_of,
     frame_batch,
     hex_to_bytes,
@@ -36,7 +37,6 @@ COLUMN_TYPES = {
     "data_field": pa.string(),
     "attack": _DISTINCT,
 }
-BLOCK_BYTES = 1 << 20  # pyarrow parses small blocks fastest (they stay in cache); we regroup them
 
 
 def check_header(path: Path, expected: list[str]) -> None:
@@ -61,73 +61,22 @@ def check_header(path: Path, expected: list[str]) -> None:
     )
 
 
-class _BadRows:
-    """Collects rows pyarrow cannot split into the expected number of fields."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, str]] = []  # not yet reported
-        self.line_numbers: list[int] = []  # all, to number the rows pyarrow kept
-
-    def __call__(self, row: pacsv.InvalidRow) -> str:
-        self.rows.append((row.number or -1, row.text))
-        if row.number:
-            self.line_numbers.append(row.number)
-        return "skip"
-
-
 def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
     """Yield ``RAW_FRAME`` batches of about ``batch_rows`` rows."""
     require_nonempty(path)
     check_header(path, COLUMNS)
-    bad_rows = _BadRows()
-    reader = pacsv.open_csv(
-        path,
-        # single-threaded: only then does pyarrow tell skipped rows' line numbers (no slower)
-        read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-        # The layout never quotes; a stray quote must not swallow the lines after it.
-        parse_options=pacsv.ParseOptions(quote_char=False, invalid_row_handler=bad_rows),
-        convert_options=pacsv.ConvertOptions(column_types=COLUMN_TYPES, include_columns=COLUMNS),
-    )
-    parsed = 0
-    try:
-        for batch in regroup(reader, batch_rows):
-            yield _frames(batch, _line_numbers(parsed, batch.num_rows, bad_rows.line_numbers))
-            parsed += batch.num_rows
-            yield from _split_rows(bad_rows)
-        yield from _split_rows(
-            bad_rows
-        )  # rows skipped after the last batch (or in a file of only those)
-    except pa.ArrowInvalid as err:
-        raise FormatError(path, f"unreadable CSV ({err})", "repair or re-export the file") from err
+    convert = pacsv.ConvertOptions(column_types=COLUMN_TYPES, include_columns=COLUMNS)
+    stream = CsvStream(path, batch_rows, convert, quoting=False)  # the layout never quotes
+    for batch, lines in stream:
+        yield _frames(batch, lines)
+        yield from _split_rows(stream.take_invalid())
+    yield from _split_rows(stream.take_invalid())  # set aside after the last batch
 
 
-def regroup(batches: Iterator[pa.RecordBatch], rows: int) -> Iterator[pa.RecordBatch]:
-    """Concatenate small record batches into batches of at least ``rows`` rows."""
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending).combine_chunks().to_batches()[0]
-
-
-def _line_numbers(parsed: int, n: int, skipped_lines: list[int]) -> np.ndarray:
-    """1-based file line numbers of the next ``n`` parsed rows, around skipped rows."""
-    index = parsed + np.arange(n)  # data-row index among rows pyarrow kept
-    skipped_index = np.sort(np.array(skipped_lines, dtype=np.int64)) - 2
-    kept_before = skipped_index - np.arange(len(skipped_index))
-    return index + np.searchsorted(kept_before, index, side="right") + 2
-
-
-def _split_rows(bad_rows: _BadRows) -> Iterator[pa.Table]:
+def _split_rows(rows: list[tuple[int, str]]) -> Iterator[pa.Table]:
     """Emit rows with the wrong field count as parse errors (reported, never dropped)."""
-    if not bad_rows.rows:
+    if not rows:
         return
-    rows, bad_rows.rows = bad_rows.rows, []
     n = len(rows)
     texts = pa.array([text for _, text in rows])
     yield frame_batch(
