@@ -189,6 +189,8 @@ def _split(
 ) -> tuple[pa.Table, pa.Table]:
     """(rows that passed, quarantine table) of a raw batch."""
     reasons = _reasons(raw, checks, schema)
+    if reasons.empty:  # the usual case: no copy
+        return raw, QUARANTINE.empty_table()
     good = np.ones(raw.num_rows, dtype=bool)
     good[reasons.index.to_numpy(dtype=np.int64)] = False
     return raw.filter(pa.array(good)), _quarantine(raw, reasons, capture)
