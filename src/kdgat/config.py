@@ -44,6 +44,19 @@ class SynthParams(Frozen):
     }
 
 
+class GraphParams(Frozen):
+    """Sliding-window graphs (stage graphs@<dataset>)."""
+
+    window: int = Field(100, ge=2, description="frames per window (CAN)")
+    stride: int = Field(100, ge=1, description="frames between window starts")
+    window_seconds: float = Field(60.0, gt=0, description="window length for flow datasets")
+    min_attack_frames: int = Field(1, ge=1, description="attack frames that make a window an attack")
+    id_encoding: Literal["lookup", "hash"] = "lookup"
+    hash_buckets: int = Field(4096, ge=2)
+    scaler: Literal["zscore", "robust"] = "zscore"
+    val_fraction: float = Field(0.2, ge=0, lt=1)
+
+
 class Params(Frozen):
     """Everything in params.yaml. Top-level keys are shared training defaults."""
 
@@ -51,6 +64,7 @@ class Params(Frozen):
     seed: int = 42
     ingest: IngestParams = IngestParams()
     synth: SynthParams = SynthParams()
+    graphs: GraphParams = GraphParams()
 
 
 class DatasetEntry(Frozen):

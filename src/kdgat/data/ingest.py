@@ -346,6 +346,7 @@ def manifest(report: dict[str, Any]) -> dict[str, Any]:
                 "split": r["split"],
                 "file": r["output"],
                 "rows": r["rows"] - r["bad_rows"],
+                "content_hash": r["content_hash"],
             }
             for name, r in report["captures"].items()
             if r["output"] is not None

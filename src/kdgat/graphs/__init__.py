@@ -1,0 +1,1 @@
+"""Sliding-window graphs: construction, vocabulary, normalisation, the on-disk store, loading."""

@@ -1,0 +1,385 @@
+"""CAN window graphs, built for all windows of a capture at once.
+
+Windows: frame positions ``[s, s + window)`` for ``s = 0, stride, 2*stride, ...``
+while ``s + window <= N`` (full windows only: a capture shorter than one
+window yields no graph). Windows never span two captures.
+
+Graph of a window: one node per distinct arbitration id (nodes ordered by
+raw id), one directed edge per distinct consecutive-frame transition
+``id_p -> id_{p+1}`` (p = 0 .. window-2; self-loops included), edges ordered
+by (source node, target node).
+
+Node features ``NODE_FEATURES`` (over the node's frames in the window;
+payloads zero-padded to 8 bytes; std is the population std, ddof=0):
+  0-7    byte_mean_0..7      mean of payload byte i
+  8-15   byte_std_0..7       std of payload byte i
+  16-23  byte_min_0..7       min of payload byte i
+  24-31  byte_max_0..7       max of payload byte i
+  32     count               number of frames
+  33     entropy             mean over the frames of the Shannon entropy (bits) of the
+                             frame's first ``dlc_bytes`` payload bytes (0 for dlc_bytes <= 1)
+  34     iat_mean            mean time between consecutive frames of the id (s; 0 if count 1)
+  35     iat_std             std of those times (s; 0 if count <= 2)
+  36     first_pos           position of the first frame in the window (0 .. window-1)
+  37     last_pos            position of the last frame
+  38     in_degree           number of distinct edges into the node
+  39     out_degree          number of distinct edges out of the node
+The vocabulary index of the id is ``node_id`` (for an embedding), not a feature.
+
+Edge features ``EDGE_FEATURES`` (over the edge's occurrences, positions p of
+the transition p -> p+1):
+  0  count          number of occurrences
+  1  frequency      count / (window - 1)
+  2  gap_mean       mean difference between successive occurrence positions (0 if count 1)
+  3  gap_std        std of those differences (0 if count <= 2)
+  4  dt_mean        mean of t_{p+1} - t_p (s)
+  5  reverse        1 if the edge target -> source also exists in the window (self-loop: 1)
+  6  payload_delta  mean over occurrences of sum_i |b_i(p+1) - b_i(p)| / 8
+
+Labels: ``y = 1`` when the window holds at least ``min_attack_frames`` attack
+frames; ``node_y = 1`` when the id sent an attack frame in the window;
+``attack_code`` is the most frequent attack code among the window's attack
+frames (ties: the smallest code), 0 when ``y == 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kdgat.graphs.arrays import CanFrames, GraphArrays, concat
+
+NODE_FEATURES = [
+    *(f"byte_mean_{i}" for i in range(8)),
+    *(f"byte_std_{i}" for i in range(8)),
+    *(f"byte_min_{i}" for i in range(8)),
+    *(f"byte_max_{i}" for i in range(8)),
+    "count",
+    "entropy",
+    "iat_mean",
+    "iat_std",
+    "first_pos",
+    "last_pos",
+    "in_degree",
+    "out_degree",
+]
+EDGE_FEATURES = ["count", "frequency", "gap_mean", "gap_std", "dt_mean", "reverse", "payload_delta"]
+
+# Windows are built in chunks: the working arrays stay in cache, and the dense
+# (node x distinct id) tables stay small even for captures with many ids.
+CHUNK_FRAMES = 1 << 14
+_TABLE_CELLS = 1 << 22
+
+
+def build_can_graphs(
+    frames: CanFrames, window: int, stride: int, min_attack_frames: int = 1
+) -> GraphArrays:
+    """All window graphs of one capture (see the module docstring for the spec)."""
+    if window < 2 or stride < 1:
+        raise ValueError(f"window must be >= 2 and stride >= 1, got {window}, {stride}")
+    n_windows = 0 if len(frames) < window else (len(frames) - window) // stride + 1
+    if n_windows == 0:
+        return _empty()
+    capture = _Capture.of(frames)
+    per_chunk = max(1, CHUNK_FRAMES // window)
+    parts = [
+        _build_windows(
+            capture, np.arange(a, min(a + per_chunk, n_windows)) * stride, window, min_attack_frames
+        )
+        for a in range(0, n_windows, per_chunk)
+    ]
+    return concat(parts)
+
+
+@dataclass(frozen=True)
+class _Capture:
+    """Per-frame facts computed once per capture, shared by every window.
+
+    ``prev_id`` / ``next_id`` link each frame to the previous / next frame with the
+    same id, ``prev_pair`` each transition f -> f+1 to the previous identical
+    transition: a window then knows which of its frames repeat an id, and how far
+    back, without sorting anything per window.
+    """
+
+    frames: CanFrames
+    code: np.ndarray  # [N] dense id code, in id order (nodes come out sorted by raw id)
+    n_ids: int
+    prev_id: np.ndarray  # [N] previous frame with the same id, -1 if none
+    next_id: np.ndarray  # [N] next frame with the same id, N if none
+    prev_pair: np.ndarray  # [N] previous f' with (id_f', id_f'+1) == (id_f, id_f+1), -1 if none
+    entropy: np.ndarray  # [N] bits
+    dt_next: np.ndarray  # [N] t_{f+1} - t_f (0 for the last frame)
+    delta_next: np.ndarray  # [N] mean absolute byte change to the next frame
+
+    @staticmethod
+    def of(frames: CanFrames) -> _Capture:
+        code, n_ids = _id_codes(frames.arbitration_id)
+        n = len(code)
+        prev_id, next_id = _links(code, n_ids)
+        pair = code[:-1] * n_ids + code[1:]
+        prev_pair = np.append(_links(pair, n_ids * n_ids)[0], -1)
+        payload = frames.payload.astype(np.int16)
+        delta = np.abs(np.diff(payload, axis=0)).sum(axis=1) / 8.0
+        return _Capture(
+            frames=frames,
+            code=code,
+            n_ids=n_ids,
+            prev_id=prev_id,
+            next_id=np.where(next_id < 0, n, next_id),
+            prev_pair=prev_pair,
+            entropy=_payload_entropy(payload, frames.dlc_bytes),
+            dt_next=np.append(np.diff(frames.timestamp), 0.0),
+            delta_next=np.append(delta, 0.0),
+        )
+
+
+def _id_codes(ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense codes of the ids, in id order."""
+    if ids.max() < (1 << 22):  # 11- and most 29-bit captures: a lookup table beats sorting
+        present = np.zeros(int(ids.max()) + 1, dtype=bool)
+        present[ids] = True
+        return (np.cumsum(present) - 1)[ids], int(present.sum())
+    unique, codes = np.unique(ids, return_inverse=True)
+    return codes.astype(np.int64), len(unique)
+
+
+def _links(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """(previous, next) index with the same key, -1 where there is none."""
+    small = n_keys <= (1 << 16)  # numpy radix-sorts 16-bit keys in linear time
+    order = np.argsort(keys.astype(np.uint16) if small else keys, kind="stable")
+    same = keys[order][1:] == keys[order][:-1]
+    prev = np.full(len(keys), -1, dtype=np.int64)
+    nxt = np.full(len(keys), -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    nxt[order[:-1][same]] = order[1:][same]
+    return prev, nxt
+
+
+# k*log2(k) - (k-1)*log2(k-1): the k-th repeat of a value adds this to sum(c * log2(c)).
+_REPEAT_GAIN = np.array(
+    [0.0, 0.0] + [k * np.log2(k) - (k - 1) * np.log2(k - 1) for k in range(2, 9)]
+)
+
+
+def _payload_entropy(payload: np.ndarray, dlc_bytes: np.ndarray) -> np.ndarray:
+    """Shannon entropy (bits) of each frame's first ``dlc_bytes`` bytes.
+
+    With L bytes whose distinct values repeat c times: H = log2(L) - sum(c log2 c) / L.
+    Sorting each row puts repeats side by side, so sum(c log2 c) accumulates per column.
+    """
+    valid = np.arange(8) < dlc_bytes[:, None]
+    # Bytes past the DLC get distinct out-of-range values: runs of one, which add nothing.
+    values = np.where(valid, payload, 256 + np.arange(8, dtype=np.int16))
+    values.sort(axis=1)
+    columns = np.ascontiguousarray(values.T)  # byte position major: each step is contiguous
+    repeat = np.ones(columns.shape, dtype=np.int8)
+    for j in range(1, 8):  # 7 column steps, each over all frames
+        repeat[j] = np.where(columns[j] == columns[j - 1], repeat[j - 1] + 1, 1)
+    length = np.maximum(dlc_bytes, 1).astype(np.float64)
+    spread = _REPEAT_GAIN[repeat].sum(axis=0)
+    return np.where(dlc_bytes > 1, np.log2(length) - spread / length, 0.0)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Every (window, position) of a chunk of windows, flattened: M = windows * window."""
+
+    starts: np.ndarray  # [W] first frame of each window
+    frame: np.ndarray  # [M] capture frame at that position
+    window: np.ndarray  # [M] window within the chunk
+    pos: np.ndarray  # [M] position within the window
+    node: np.ndarray  # [M] node, numbered across the chunk in (window, id) order
+    node_window: np.ndarray  # [nodes]
+    node_code: np.ndarray  # [nodes]
+    node_ptr: np.ndarray  # [W + 1]
+    cell_node: np.ndarray  # [W * ids] node of each (window, id) cell (junk where empty)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_window)
+
+
+def _chunk(capture: _Capture, starts: np.ndarray, window: int) -> _Chunk:
+    """Flatten the windows and number their nodes through a dense (window x id) table."""
+    n_windows, n_ids = len(starts), capture.n_ids
+    frame = (starts[:, None] + np.arange(window)).ravel()
+    window_of = np.repeat(np.arange(n_windows), window)
+    cell = window_of * n_ids + capture.code[frame]
+    occupied = np.zeros(n_windows * n_ids, dtype=bool)
+    occupied[cell] = True
+    cell_node = np.cumsum(occupied) - 1
+    cells = np.flatnonzero(occupied)
+    per_window = occupied.reshape(n_windows, n_ids).sum(axis=1)
+    return _Chunk(
+        starts=starts,
+        frame=frame,
+        window=window_of,
+        pos=np.tile(np.arange(window), n_windows),
+        node=cell_node[cell],
+        node_window=cells // n_ids,
+        node_code=cells % n_ids,
+        node_ptr=np.concatenate([[0], np.cumsum(per_window)]).astype(np.int64),
+        cell_node=cell_node,
+    )
+
+
+def _build_windows(
+    capture: _Capture, starts: np.ndarray, window: int, min_attack_frames: int
+) -> GraphArrays:
+    chunk = _chunk(capture, starts, window)
+    x, node_id, node_y = _node_features(capture, chunk, window)
+    edge_index, edge_attr = _edges(capture, chunk, window)
+    x[:, 38] = np.bincount(edge_index[1], minlength=chunk.n_nodes)  # in-degree
+    x[:, 39] = np.bincount(edge_index[0], minlength=chunk.n_nodes)  # out-degree
+    y, attack_code = _graph_labels(capture.frames, chunk, min_attack_frames)
+    edge_window = chunk.node_window[edge_index[0]]
+    edge_ptr = np.concatenate([[0], np.cumsum(np.bincount(edge_window, minlength=len(starts)))])
+    ts = capture.frames.timestamp
+    return GraphArrays(
+        x=x,
+        node_id=node_id,
+        node_y=node_y,
+        edge_index=edge_index - chunk.node_ptr[edge_window],
+        edge_attr=edge_attr,
+        y=y,
+        attack_code=attack_code,
+        node_ptr=chunk.node_ptr,
+        edge_ptr=edge_ptr.astype(np.int64),
+        capture=np.zeros(len(starts), np.int32),
+        start=starts.astype(np.int64),
+        t_start=ts[starts],
+        t_end=ts[starts + window - 1],
+    )
+
+
+def _mean_std(
+    total: np.ndarray, squares: np.ndarray, n: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and population std from sums; 0 where there are no values."""
+    safe = np.maximum(n, 1)
+    mean = total / safe
+    std = np.sqrt(np.maximum(squares / safe - mean**2, 0.0))
+    return np.where(n == 0, 0.0, mean), np.where(n == 0, 0.0, std)
+
+
+def _node_features(
+    capture: _Capture, chunk: _Chunk, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x with degrees left at 0, node_id, node_y) for every node of the chunk."""
+    frames, frame, node, n = capture.frames, chunk.frame, chunk.node, chunk.n_nodes
+    start = chunk.starts[chunk.window]
+    repeat = capture.prev_id[frame] >= start  # the id already occurred in this window
+    last = capture.next_id[frame] >= start + window
+    count = np.bincount(node, minlength=n).astype(np.float64)
+    x = np.zeros((n, len(NODE_FEATURES)), dtype=np.float32)
+    x[:, 0:8], x[:, 8:16], x[:, 16:24], x[:, 24:32] = _byte_stats(frames.payload[frame], node, n)
+    x[:, 32] = count
+    x[:, 33] = np.bincount(node, weights=capture.entropy[frame], minlength=n) / count
+    gaps = frames.timestamp[frame[repeat]] - frames.timestamp[capture.prev_id[frame[repeat]]]
+    x[:, 34], x[:, 35] = _mean_std(
+        np.bincount(node[repeat], weights=gaps, minlength=n),
+        np.bincount(node[repeat], weights=gaps**2, minlength=n),
+        count - 1,
+    )
+    first = ~repeat  # each node has exactly one first and one last frame
+    x[node[first], 36] = chunk.pos[first]
+    x[node[last], 37] = chunk.pos[last]
+    node_id = np.zeros(n, dtype=np.int64)
+    node_id[node[first]] = frames.id_index[frame[first]]
+    node_y = np.bincount(node, weights=frames.label[frame], minlength=n) > 0
+    return x, node_id, node_y.astype(np.uint8)
+
+
+def _byte_stats(
+    payload: np.ndarray, node: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per node and byte position: mean, std, min, max."""
+    slot = (node[:, None] * 8 + np.arange(8)).ravel()  # (node, byte) -> one flat bin
+    values = payload.ravel()
+    wide = values.astype(np.float64)
+    count = np.bincount(node, minlength=n)[:, None]
+    mean, std = _mean_std(
+        np.bincount(slot, weights=wide, minlength=n * 8).reshape(n, 8),
+        np.bincount(slot, weights=wide * wide, minlength=n * 8).reshape(n, 8),
+        count,
+    )
+    low = np.full(n * 8, 255, dtype=np.uint8)
+    high = np.zeros(n * 8, dtype=np.uint8)
+    np.minimum.at(low, slot, values)
+    np.maximum.at(high, slot, values)
+    return mean, std, low.reshape(n, 8), high.reshape(n, 8)
+
+
+def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """(edge_index with chunk-global node numbers, edge_attr)."""
+    begins = np.flatnonzero(chunk.pos < window - 1)  # element p starts transition p -> p+1
+    frame = chunk.frame[begins]
+    key = chunk.node[begins] * capture.n_ids + capture.code[frame + 1]  # (window, src, dst)
+    edge, keys = _number(key, chunk.n_nodes * capture.n_ids)
+    n_edges = len(keys)
+    src = keys // capture.n_ids
+    dst_code = keys % capture.n_ids
+    dst = chunk.cell_node[chunk.node_window[src] * capture.n_ids + dst_code]
+    count = np.bincount(edge, minlength=n_edges).astype(np.float64)
+    again = capture.prev_pair[frame] >= chunk.starts[chunk.window[begins]]
+    gaps = (frame[again] - capture.prev_pair[frame[again]]).astype(np.float64)
+    attr = np.zeros((n_edges, len(EDGE_FEATURES)), dtype=np.float32)
+    attr[:, 0], attr[:, 1] = count, count / (window - 1)
+    attr[:, 2], attr[:, 3] = _mean_std(
+        np.bincount(edge[again], weights=gaps, minlength=n_edges),
+        np.bincount(edge[again], weights=gaps**2, minlength=n_edges),
+        count - 1,
+    )
+    attr[:, 4] = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges) / count
+    reverse = dst * capture.n_ids + chunk.node_code[src]
+    attr[:, 5] = _contains(keys, reverse)
+    attr[:, 6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
+    return np.stack([src, dst]), attr
+
+
+def _number(keys: np.ndarray, n_possible: int) -> tuple[np.ndarray, np.ndarray]:
+    """(dense rank of each key among the distinct keys, the sorted distinct keys)."""
+    if n_possible <= _TABLE_CELLS:  # a presence table: linear time, no sort
+        present = np.zeros(n_possible, dtype=bool)
+        present[keys] = True
+        return (np.cumsum(present) - 1)[keys], np.flatnonzero(present)
+    distinct, rank = np.unique(keys, return_inverse=True)
+    return rank, distinct
+
+
+def _contains(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    found = np.minimum(np.searchsorted(sorted_keys, queries), len(sorted_keys) - 1)
+    return sorted_keys[found] == queries
+
+
+def _graph_labels(
+    frames: CanFrames, chunk: _Chunk, min_attack_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(y, dominant attack code) per window."""
+    n_windows = len(chunk.starts)
+    label = frames.label[chunk.frame].astype(np.float64)
+    y = np.bincount(chunk.window, weights=label, minlength=n_windows) >= min_attack_frames
+    codes = frames.attack_code[chunk.frame].astype(np.int64)
+    kinds = int(codes.max()) + 1
+    per_kind = np.bincount(chunk.window * kinds + codes, weights=label, minlength=n_windows * kinds)
+    dominant = per_kind.reshape(n_windows, kinds).argmax(axis=1)
+    return y.astype(np.uint8), np.where(y, dominant, 0).astype(np.int32)
+
+
+def _empty() -> GraphArrays:
+    return GraphArrays(
+        x=np.zeros((0, len(NODE_FEATURES)), np.float32),
+        node_id=np.zeros(0, np.int64),
+        node_y=np.zeros(0, np.uint8),
+        edge_index=np.zeros((2, 0), np.int64),
+        edge_attr=np.zeros((0, len(EDGE_FEATURES)), np.float32),
+        y=np.zeros(0, np.uint8),
+        attack_code=np.zeros(0, np.int32),
+        node_ptr=np.zeros(1, np.int64),
+        edge_ptr=np.zeros(1, np.int64),
+        capture=np.zeros(0, np.int32),
+        start=np.zeros(0, np.int64),
+        t_start=np.zeros(0, np.float64),
+        t_end=np.zeros(0, np.float64),
+    )
