@@ -77,6 +77,25 @@ class GraphArrays:
     def num_graphs(self) -> int:
         return len(self.y)
 
+    @staticmethod
+    def empty(node_features: int, edge_features: int) -> GraphArrays:
+        """No graphs, with the right shapes and dtypes."""
+        return GraphArrays(
+            x=np.zeros((0, node_features), np.float32),
+            node_id=np.zeros(0, np.int64),
+            node_y=np.zeros(0, np.uint8),
+            edge_index=np.zeros((2, 0), np.int64),
+            edge_attr=np.zeros((0, edge_features), np.float32),
+            y=np.zeros(0, np.uint8),
+            attack_code=np.zeros(0, np.int32),
+            node_ptr=np.zeros(1, np.int64),
+            edge_ptr=np.zeros(1, np.int64),
+            capture=np.zeros(0, np.int32),
+            start=np.zeros(0, np.int64),
+            t_start=np.zeros(0, np.float64),
+            t_end=np.zeros(0, np.float64),
+        )
+
     def select(self, graphs: np.ndarray) -> GraphArrays:
         """The graphs with the given (sorted or not) indices, as a new set."""
         graphs = np.asarray(graphs, dtype=np.int64)

@@ -80,7 +80,7 @@ def build_can_graphs(
         raise ValueError(f"window must be >= 2 and stride >= 1, got {window}, {stride}")
     n_windows = 0 if len(frames) < window else (len(frames) - window) // stride + 1
     if n_windows == 0:
-        return _empty()
+        return GraphArrays.empty(len(NODE_FEATURES), len(EDGE_FEATURES))
     capture = _Capture.of(frames)
     per_chunk = max(1, CHUNK_FRAMES // window)
     parts = [
@@ -365,21 +365,3 @@ def _graph_labels(
     per_kind = np.bincount(chunk.window * kinds + codes, weights=label, minlength=n_windows * kinds)
     dominant = per_kind.reshape(n_windows, kinds).argmax(axis=1)
     return y.astype(np.uint8), np.where(y, dominant, 0).astype(np.int32)
-
-
-def _empty() -> GraphArrays:
-    return GraphArrays(
-        x=np.zeros((0, len(NODE_FEATURES)), np.float32),
-        node_id=np.zeros(0, np.int64),
-        node_y=np.zeros(0, np.uint8),
-        edge_index=np.zeros((2, 0), np.int64),
-        edge_attr=np.zeros((0, len(EDGE_FEATURES)), np.float32),
-        y=np.zeros(0, np.uint8),
-        attack_code=np.zeros(0, np.int32),
-        node_ptr=np.zeros(1, np.int64),
-        edge_ptr=np.zeros(1, np.int64),
-        capture=np.zeros(0, np.int32),
-        start=np.zeros(0, np.int64),
-        t_start=np.zeros(0, np.float64),
-        t_end=np.zeros(0, np.float64),
-    )

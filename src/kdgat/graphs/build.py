@@ -1,0 +1,220 @@
+"""Stage graphs@<dataset>: ingested captures -> a graph store per split.
+
+Splits: the last ``val_fraction`` of each training capture's windows (by
+time) are validation; windows that would share frames with a training window
+are dropped, so no frame is in both. Each test scenario is its own split.
+The vocabulary sees only benign training frames; the scalers only benign
+training graphs. Captures are built in parallel threads (numpy releases the
+GIL), in one process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import xxhash
+
+from kdgat.config import GraphParams
+from kdgat.errors import KdgatError
+from kdgat.graphs.arrays import GraphArrays, concat
+from kdgat.graphs.can import EDGE_FEATURES, NODE_FEATURES, build_can_graphs
+from kdgat.graphs.frames import can_frames
+from kdgat.graphs.normalize import Scaler
+from kdgat.graphs.store import write_store
+from kdgat.graphs.vocab import Vocabulary
+from kdgat.io import replace_dir, write_json
+from kdgat.progress import bar
+
+FORMAT_VERSION = 1
+TRAIN, VAL = "train", "val"
+
+
+@dataclass(frozen=True)
+class CapturePlan:
+    """Where one capture's windows go."""
+
+    index: int
+    name: str
+    file: Path
+    split: str  # "train" (then split further into train / val) or a test scenario
+    frames: int
+    train_windows: int  # windows [0, train_windows) are training
+    val_from: int  # windows from here on are validation (after the purge gap)
+    train_frames: int  # frames covered by training windows (the vocabulary's view)
+
+
+def plan(captures: list[dict[str, Any]], root: Path, p: GraphParams) -> list[CapturePlan]:
+    """Assign every capture's windows to splits, by time within each training capture."""
+    plans = []
+    for index, c in enumerate(captures):
+        n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
+        train = n - round(n * p.val_fraction) if c["split"] == TRAIN else 0
+        train_end = (train - 1) * p.stride + p.window if train else 0
+        first_clear = -(-train_end // p.stride)  # first window starting at or after train_end
+        plans.append(
+            CapturePlan(
+                index,
+                c["name"],
+                root / c["file"],
+                c["split"],
+                c["rows"],
+                train,
+                max(first_clear, train),
+                train_end,
+            )
+        )
+    return plans
+
+
+def attack_names(plans: list[CapturePlan]) -> list[str]:
+    """All attack types of the dataset, "benign" first (code 0), then sorted."""
+    names: set[str] = set()
+    for c in plans:
+        column = pq.read_table(c.file, columns=["attack_type"])["attack_type"]
+        names.update(column.combine_chunks().dictionary.to_pylist())
+    return ["benign", *sorted(names - {"benign"})]
+
+
+def fit_vocabulary(plans: list[CapturePlan], p: GraphParams) -> Vocabulary:
+    """Vocabulary of the ids the bus legitimately carries: benign frames of training windows.
+
+    Never validation or test frames; and not injected frames either, so fuzzed or
+    flooded ids map to UNK in training exactly as unseen ones do at test time.
+    """
+    keys = []
+    for c in plans:
+        if c.split == TRAIN:
+            table = pq.read_table(c.file, columns=["arbitration_id", "label"]).slice(
+                0, c.train_frames
+            )
+            benign = table["label"].to_numpy() == 0
+            keys.append(table["arbitration_id"].to_numpy()[benign])
+    return Vocabulary.fit(
+        np.concatenate(keys) if keys else np.zeros(0, np.int64), p.id_encoding, p.hash_buckets
+    )
+
+
+def build_capture(
+    c: CapturePlan, vocab: Vocabulary, codes: dict[str, int], p: GraphParams
+) -> dict[str, GraphArrays]:
+    """The capture's graphs, keyed by split."""
+    table = pq.read_table(c.file)
+    frames = can_frames(table, vocab.encode(table["arbitration_id"].to_numpy()), codes)
+    graphs = build_can_graphs(frames, p.window, p.stride, p.min_attack_frames)
+    graphs = _with_capture(graphs, c.index)
+    if c.split != TRAIN:
+        return {c.split: graphs}
+    windows = np.arange(graphs.num_graphs)
+    return {
+        TRAIN: graphs.select(windows[: c.train_windows]),
+        VAL: graphs.select(windows[c.val_from :]),
+    }
+
+
+def _with_capture(graphs: GraphArrays, index: int) -> GraphArrays:
+    return replace(graphs, capture=np.full(graphs.num_graphs, index, np.int32))
+
+
+def build_all(
+    plans: list[CapturePlan], vocab: Vocabulary, codes: dict[str, int], p: GraphParams
+) -> tuple[dict[str, GraphArrays], float]:
+    """Every split's graphs (captures built in parallel), and the build rate in frames/s."""
+    parts: dict[str, list[GraphArrays]] = {}
+    start = time.perf_counter()
+    with (
+        ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
+        bar(sum(c.frames for c in plans), "graphs", unit="frame") as progress,
+    ):
+        futures = [(c, pool.submit(build_capture, c, vocab, codes, p)) for c in plans]
+        for c, future in futures:
+            for split, graphs in future.result().items():
+                parts.setdefault(split, []).append(graphs)
+            progress.update(c.frames)
+    seconds = time.perf_counter() - start
+    splits = {split: concat(graph_list) for split, graph_list in parts.items()}
+    return splits, sum(c.frames for c in plans) / max(seconds, 1e-9)
+
+
+def fit_scalers(train: GraphArrays, method: str) -> tuple[Scaler, Scaler]:
+    """Node and edge scalers from the benign training graphs only."""
+    benign = train.select(np.flatnonzero(train.y == 0))
+    return (
+        Scaler.fit(benign.x, NODE_FEATURES, method),  # type: ignore[arg-type]
+        Scaler.fit(benign.edge_attr, EDGE_FEATURES, method),  # type: ignore[arg-type]
+    )
+
+
+def _scaled(graphs: GraphArrays, node: Scaler, edge: Scaler) -> GraphArrays:
+    return replace(graphs, x=node.apply(graphs.x), edge_attr=edge.apply(graphs.edge_attr))
+
+
+def split_stats(graphs: GraphArrays) -> dict[str, float]:
+    """Metrics of one split: counts, attack share, graph sizes."""
+    nodes, edges = np.diff(graphs.node_ptr), np.diff(graphs.edge_ptr)
+    empty = graphs.num_graphs == 0
+    return {
+        "graphs": graphs.num_graphs,
+        "attack_fraction": 0.0 if empty else float(graphs.y.mean()),
+        "nodes_p50": 0.0 if empty else float(np.percentile(nodes, 50)),
+        "nodes_p95": 0.0 if empty else float(np.percentile(nodes, 95)),
+        "edges_p50": 0.0 if empty else float(np.percentile(edges, 50)),
+        "edges_p95": 0.0 if empty else float(np.percentile(edges, 95)),
+    }
+
+
+def build_dataset(
+    dataset: str, processed: Path, out: Path, metrics_path: Path, p: GraphParams
+) -> dict[str, Any]:
+    """Build every split's store of one dataset into ``out`` (replaced atomically)."""
+    manifest_path = processed / "manifest.json"
+    if not manifest_path.exists():
+        raise KdgatError(f"{manifest_path}: not found; run `dvc repro ingest@{dataset}` first")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest["domain"] != "can":
+        raise KdgatError(f"{processed}: graphs for domain {manifest['domain']!r} are not built yet")
+    plans = plan(manifest["captures"], processed, p)
+    names = attack_names(plans)
+    vocab = fit_vocabulary(plans, p)
+    splits, rate = build_all(plans, vocab, {n: i for i, n in enumerate(names)}, p)
+    empty = GraphArrays.empty(len(NODE_FEATURES), len(EDGE_FEATURES))
+    node_scaler, edge_scaler = fit_scalers(splits.get(TRAIN, empty), p.scaler)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "dataset": dataset,
+        "domain": "can",
+        "window": p.window,
+        "stride": p.stride,
+        "min_attack_frames": p.min_attack_frames,
+        "node_features": NODE_FEATURES,
+        "edge_features": EDGE_FEATURES,
+        "vocab_size": vocab.size,
+        "attack_types": names,
+        "captures": [c.name for c in plans],
+        "source_hash": xxhash.xxh3_128_hexdigest(manifest_path.read_bytes()),
+    }
+    with replace_dir(out) as tmp:
+        for split, graphs in splits.items():
+            write_store(
+                tmp / split, _scaled(graphs, node_scaler, edge_scaler), {**meta, "split": split}
+            )
+        write_json(tmp / "vocab.json", vocab.to_json())
+        write_json(
+            tmp / "scaler.json", {"node": node_scaler.to_json(), "edge": edge_scaler.to_json()}
+        )
+        write_json(tmp / "meta.json", meta)
+    report = {
+        "dataset": dataset,
+        "frames_per_s": round(rate),
+        "vocab_size": vocab.size,
+        "splits": {split: split_stats(graphs) for split, graphs in sorted(splits.items())},
+    }
+    write_json(metrics_path, report)
+    return report
