@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import Counter
@@ -228,7 +229,7 @@ def _reference_window(
         out = [f for f in window if f[1] == v]
         inn = [f for f in window if f[2] == v]
         times = [f[0] for f in window if v in (f[1], f[2])]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         x.append(
             [
                 len(out),

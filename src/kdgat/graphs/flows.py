@@ -330,7 +330,7 @@ def _check(records: FlowRecords, window_seconds: float, min_attack_flows: int) -
 def _window_ptr(t: np.ndarray, window_seconds: float) -> np.ndarray:
     """Flow offsets of the non-empty windows ([G + 1])."""
     # Kept as float: a tiny window over a long capture would overflow int64.
-    k = np.round((t - t[0]) / window_seconds)
+    k = np.floor((t - t[0]) / window_seconds)
     breaks = np.flatnonzero(k[1:] != k[:-1]) + 1
     return np.concatenate([[0], breaks, [len(t)]]).astype(np.int64)
 
