@@ -6,7 +6,7 @@
   ordered) to 1.8 M and 7.2 M rows, each ingested in a fresh process: rows/s and
   peak resident memory, which must stay flat as the file grows.
 
-Run: ``python benchmarks/bench_ingest.py`` (or ``make bench``).
+Run: ``python benchmarks/ingest.py`` (or ``make bench``).
 """
 
 from __future__ import annotations

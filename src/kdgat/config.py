@@ -50,7 +50,7 @@ class GraphParams(Frozen):
     window: int = Field(100, ge=2, description="frames per window (CAN)")
     stride: int = Field(100, ge=1, description="frames between window starts")
     window_seconds: float = Field(60.0, gt=0, description="window length for flow datasets")
-    min_attack_frames: int = Field(1, ge=1, description="attack frames that make a window an attack")
+    min_attack_frames: int = Field(1, ge=1, description="attack frames making a window an attack")
     id_encoding: Literal["lookup", "hash"] = "lookup"
     hash_buckets: int = Field(4096, ge=2)
     scaler: Literal["zscore", "robust"] = "zscore"

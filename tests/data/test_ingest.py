@@ -71,7 +71,7 @@ def test_streaming_writes_row_groups_and_quarantine(write, tmp_path: Path) -> No
     out = pq.ParquetFile(tmp_path / "o" / "captures" / "train_02_with_attacks__dos-1.parquet")
     assert out.metadata.num_rows == 3000
     assert max(out.metadata.row_group(i).num_rows for i in range(out.num_row_groups)) <= 1024
-    quarantine = pq.read_table(capture["quarantine"])
+    quarantine = pq.read_table(tmp_path / "o" / capture["quarantine"])
     assert quarantine["source_row"].to_pylist() == [3002]
     assert "ZZ" in quarantine["reason"][0].as_py()
     assert capture["attack_fraction"] == pytest.approx(300 / 3000)

@@ -190,7 +190,7 @@ def ingest_capture(
             sink.put(batch)
         written = sink.close()
         if "bad" in written:
-            report.quarantine = str(quarantine)
+            report.quarantine = str(quarantine.relative_to(out_dir))
         _check(capture, report, max_bad_fraction, written)
     except BaseException:
         sink.discard()
@@ -283,7 +283,18 @@ def ingest_captures(
             if report.content_hash in seen:
                 report.duplicate_of = seen[report.content_hash]
                 staged.unlink()
-                log.info("%s duplicates %s: ingested once", capture.name, report.duplicate_of)
+                first = reports[report.duplicate_of].split
+                if first != capture.split:  # the same traffic would be trained and tested on
+                    log.warning(
+                        "%s (%s) duplicates %s (%s): kept only in %s",
+                        capture.name,
+                        capture.split,
+                        report.duplicate_of,
+                        first,
+                        first,
+                    )
+                else:
+                    log.info("%s duplicates %s: ingested once", capture.name, report.duplicate_of)
             else:
                 final = staged.with_name(f"{capture.name}.parquet")
                 staged.rename(final)

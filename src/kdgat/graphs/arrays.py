@@ -38,6 +38,10 @@ class CanFrames:
     def __len__(self) -> int:
         return len(self.timestamp)
 
+    def slice(self, start: int, stop: int) -> CanFrames:
+        """Frames ``start:stop`` (views, no copies)."""
+        return CanFrames(**{f.name: getattr(self, f.name)[start:stop] for f in fields(self)})
+
 
 @dataclass(frozen=True)
 class GraphArrays:

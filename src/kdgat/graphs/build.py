@@ -26,6 +26,8 @@ from kdgat.config import GraphParams
 from kdgat.errors import KdgatError
 from kdgat.graphs.arrays import GraphArrays, concat
 from kdgat.graphs.can import EDGE_FEATURES, NODE_FEATURES, build_can_graphs
+from kdgat.graphs.flows import NODE_FEATURES as FLOW_NODE_FEATURES
+from kdgat.graphs.flows import build_flow_graphs, edge_feature_names, endpoint_keys, flow_records
 from kdgat.graphs.frames import can_frames
 from kdgat.graphs.normalize import Scaler
 from kdgat.graphs.store import write_store
@@ -51,27 +53,39 @@ class CapturePlan:
     train_frames: int  # frames covered by training windows (the vocabulary's view)
 
 
-def plan(captures: list[dict[str, Any]], root: Path, p: GraphParams) -> list[CapturePlan]:
+def plan(
+    captures: list[dict[str, Any]], root: Path, p: GraphParams, domain: str
+) -> list[CapturePlan]:
     """Assign every capture's windows to splits, by time within each training capture."""
     plans = []
     for index, c in enumerate(captures):
-        n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
+        file = root / c["file"]
+        if domain == "can":
+            n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
+        else:
+            window_of = _flow_windows(file, p.window_seconds)
+            n = len(np.unique(window_of))
         train = n - round(n * p.val_fraction) if c["split"] == TRAIN else 0
-        train_end = (train - 1) * p.stride + p.window if train else 0
-        first_clear = -(-train_end // p.stride)  # first window starting at or after train_end
-        plans.append(
-            CapturePlan(
-                index,
-                c["name"],
-                root / c["file"],
-                c["split"],
-                c["rows"],
-                train,
-                max(first_clear, train),
-                train_end,
+        if domain == "can":
+            train_end = (train - 1) * p.stride + p.window if train else 0
+            val_from = max(-(-train_end // p.stride), train)  # first window clear of training
+        else:  # time windows never overlap
+            train_end = (
+                int(np.searchsorted(window_of, np.unique(window_of)[train]))
+                if train < n
+                else c["rows"]
             )
+            val_from = train
+        plans.append(
+            CapturePlan(index, c["name"], file, c["split"], c["rows"], train, val_from, train_end)
         )
     return plans
+
+
+def _flow_windows(file: Path, window_seconds: float) -> np.ndarray:
+    """Window number of every flow (flows are time-ordered), as the flow builder counts them."""
+    t = pq.read_table(file, columns=["timestamp"])["timestamp"].to_numpy()
+    return np.floor((t - t[0]) / window_seconds).astype(np.int64) if len(t) else t.astype(np.int64)
 
 
 def attack_names(plans: list[CapturePlan]) -> list[str]:
@@ -83,33 +97,39 @@ def attack_names(plans: list[CapturePlan]) -> list[str]:
     return ["benign", *sorted(names - {"benign"})]
 
 
-def fit_vocabulary(plans: list[CapturePlan], p: GraphParams) -> Vocabulary:
-    """Vocabulary of the ids the bus legitimately carries: benign frames of training windows.
+def fit_vocabulary(plans: list[CapturePlan], p: GraphParams, domain: str) -> Vocabulary:
+    """Vocabulary of the ids (endpoints) seen in benign rows of training windows.
 
-    Never validation or test frames; and not injected frames either, so fuzzed or
+    Never validation or test rows; and not injected frames either, so fuzzed or
     flooded ids map to UNK in training exactly as unseen ones do at test time.
     """
+    columns = ["arbitration_id"] if domain == "can" else ["src", "dst"]
     keys = []
     for c in plans:
         if c.split == TRAIN:
-            table = pq.read_table(c.file, columns=["arbitration_id", "label"]).slice(
-                0, c.train_frames
-            )
+            table = pq.read_table(c.file, columns=[*columns, "label"]).slice(0, c.train_frames)
             benign = table["label"].to_numpy() == 0
-            keys.append(table["arbitration_id"].to_numpy()[benign])
-    return Vocabulary.fit(
-        np.concatenate(keys) if keys else np.zeros(0, np.int64), p.id_encoding, p.hash_buckets
-    )
+            keys += [_keys(table[name], domain)[benign] for name in columns]
+    found = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+    return Vocabulary.fit(found, p.id_encoding, p.hash_buckets)
+
+
+def _keys(column: Any, domain: str) -> np.ndarray:
+    return column.to_numpy().astype(np.int64) if domain == "can" else endpoint_keys(column)
 
 
 def build_capture(
-    c: CapturePlan, vocab: Vocabulary, codes: dict[str, int], p: GraphParams
+    c: CapturePlan, vocab: Vocabulary, codes: dict[str, int], p: GraphParams, domain: str
 ) -> dict[str, GraphArrays]:
     """The capture's graphs, keyed by split."""
     table = pq.read_table(c.file)
-    frames = can_frames(table, vocab.encode(table["arbitration_id"].to_numpy()), codes)
-    graphs = build_can_graphs(frames, p.window, p.stride, p.min_attack_frames)
-    graphs = _with_capture(graphs, c.index)
+    if domain == "can":
+        frames = can_frames(table, vocab.encode(table["arbitration_id"].to_numpy()), codes)
+        graphs = build_can_graphs(frames, p.window, p.stride, p.min_attack_frames)
+    else:
+        records = flow_records(table, vocab.encode, codes)
+        graphs = build_flow_graphs(records, p.window_seconds, p.min_attack_frames)
+    graphs = replace(graphs, capture=np.full(graphs.num_graphs, c.index, np.int32))
     if c.split != TRAIN:
         return {c.split: graphs}
     windows = np.arange(graphs.num_graphs)
@@ -119,12 +139,8 @@ def build_capture(
     }
 
 
-def _with_capture(graphs: GraphArrays, index: int) -> GraphArrays:
-    return replace(graphs, capture=np.full(graphs.num_graphs, index, np.int32))
-
-
 def build_all(
-    plans: list[CapturePlan], vocab: Vocabulary, codes: dict[str, int], p: GraphParams
+    plans: list[CapturePlan], vocab: Vocabulary, codes: dict[str, int], p: GraphParams, domain: str
 ) -> tuple[dict[str, GraphArrays], float]:
     """Every split's graphs (captures built in parallel), and the build rate in frames/s."""
     parts: dict[str, list[GraphArrays]] = {}
@@ -133,7 +149,7 @@ def build_all(
         ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
         bar(sum(c.frames for c in plans), "graphs", unit="frame") as progress,
     ):
-        futures = [(c, pool.submit(build_capture, c, vocab, codes, p)) for c in plans]
+        futures = [(c, pool.submit(build_capture, c, vocab, codes, p, domain)) for c in plans]
         for c, future in futures:
             for split, graphs in future.result().items():
                 parts.setdefault(split, []).append(graphs)
@@ -143,17 +159,26 @@ def build_all(
     return splits, sum(c.frames for c in plans) / max(seconds, 1e-9)
 
 
-def fit_scalers(train: GraphArrays, method: str) -> tuple[Scaler, Scaler]:
+def fit_scalers(
+    train: GraphArrays, names: tuple[list[str], list[str]], method: str
+) -> tuple[Scaler, Scaler]:
     """Node and edge scalers from the benign training graphs only."""
     benign = train.select(np.flatnonzero(train.y == 0))
     return (
-        Scaler.fit(benign.x, NODE_FEATURES, method),  # type: ignore[arg-type]
-        Scaler.fit(benign.edge_attr, EDGE_FEATURES, method),  # type: ignore[arg-type]
+        Scaler.fit(benign.x, names[0], method),  # type: ignore[arg-type]
+        Scaler.fit(benign.edge_attr, names[1], method),  # type: ignore[arg-type]
     )
 
 
 def _scaled(graphs: GraphArrays, node: Scaler, edge: Scaler) -> GraphArrays:
     return replace(graphs, x=node.apply(graphs.x), edge_attr=edge.apply(graphs.edge_attr))
+
+
+def _feature_names(plans: list[CapturePlan], domain: str) -> tuple[list[str], list[str]]:
+    if domain == "can":
+        return NODE_FEATURES, EDGE_FEATURES
+    schema = pq.read_schema(plans[0].file)
+    return FLOW_NODE_FEATURES, edge_feature_names(schema.empty_table())
 
 
 def split_stats(graphs: GraphArrays) -> dict[str, float]:
@@ -178,23 +203,23 @@ def build_dataset(
     if not manifest_path.exists():
         raise KdgatError(f"{manifest_path}: not found; run `dvc repro ingest@{dataset}` first")
     manifest = json.loads(manifest_path.read_text())
-    if manifest["domain"] != "can":
-        raise KdgatError(f"{processed}: graphs for domain {manifest['domain']!r} are not built yet")
-    plans = plan(manifest["captures"], processed, p)
+    domain = manifest["domain"]
+    plans = plan(manifest["captures"], processed, p, domain)
     names = attack_names(plans)
-    vocab = fit_vocabulary(plans, p)
-    splits, rate = build_all(plans, vocab, {n: i for i, n in enumerate(names)}, p)
-    empty = GraphArrays.empty(len(NODE_FEATURES), len(EDGE_FEATURES))
-    node_scaler, edge_scaler = fit_scalers(splits.get(TRAIN, empty), p.scaler)
+    vocab = fit_vocabulary(plans, p, domain)
+    splits, rate = build_all(plans, vocab, {n: i for i, n in enumerate(names)}, p, domain)
+    features = _feature_names(plans, domain)
+    empty = GraphArrays.empty(len(features[0]), len(features[1]))
+    node_scaler, edge_scaler = fit_scalers(splits.get(TRAIN, empty), features, p.scaler)
     meta = {
         "format_version": FORMAT_VERSION,
         "dataset": dataset,
-        "domain": "can",
-        "window": p.window,
-        "stride": p.stride,
+        "domain": domain,
+        "window": p.window if domain == "can" else p.window_seconds,
+        "stride": p.stride if domain == "can" else p.window_seconds,
         "min_attack_frames": p.min_attack_frames,
-        "node_features": NODE_FEATURES,
-        "edge_features": EDGE_FEATURES,
+        "node_features": features[0],
+        "edge_features": features[1],
         "vocab_size": vocab.size,
         "attack_types": names,
         "captures": [c.name for c in plans],

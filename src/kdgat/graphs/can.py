@@ -44,7 +44,7 @@ frames (ties: the smallest code), 0 when ``y == 0``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -81,20 +81,22 @@ def build_can_graphs(
     n_windows = 0 if len(frames) < window else (len(frames) - window) // stride + 1
     if n_windows == 0:
         return GraphArrays.empty(len(NODE_FEATURES), len(EDGE_FEATURES))
-    capture = _Capture.of(frames)
     per_chunk = max(1, CHUNK_FRAMES // window)
-    parts = [
-        _build_windows(
-            capture, np.arange(a, min(a + per_chunk, n_windows)) * stride, window, min_attack_frames
-        )
-        for a in range(0, n_windows, per_chunk)
-    ]
+    parts = []
+    for first in range(0, n_windows, per_chunk):
+        starts = np.arange(first, min(first + per_chunk, n_windows)) * stride
+        low, high = int(starts[0]), int(starts[-1]) + window
+        # Only the chunk's own frames matter: an id's previous occurrence before the
+        # chunk is before every window of the chunk too.
+        span = _Capture.of(frames.slice(low, high))
+        part = _build_windows(span, starts - low, window, min_attack_frames)
+        parts.append(replace(part, start=part.start + low))
     return concat(parts)
 
 
 @dataclass(frozen=True)
 class _Capture:
-    """Per-frame facts computed once per capture, shared by every window.
+    """Per-frame facts of a stretch of frames, shared by the windows over it.
 
     ``prev_id`` / ``next_id`` link each frame to the previous / next frame with the
     same id, ``prev_pair`` each transition f -> f+1 to the previous identical
@@ -108,6 +110,7 @@ class _Capture:
     prev_id: np.ndarray  # [N] previous frame with the same id, -1 if none
     next_id: np.ndarray  # [N] next frame with the same id, N if none
     prev_pair: np.ndarray  # [N] previous f' with (id_f', id_f'+1) == (id_f, id_f+1), -1 if none
+    payload_columns: np.ndarray  # [8, N] uint8, byte position major
     entropy: np.ndarray  # [N] bits
     dt_next: np.ndarray  # [N] t_{f+1} - t_f (0 for the last frame)
     delta_next: np.ndarray  # [N] mean absolute byte change to the next frame
@@ -119,8 +122,7 @@ class _Capture:
         prev_id, next_id = _links(code, n_ids)
         pair = code[:-1] * n_ids + code[1:]
         prev_pair = np.append(_links(pair, n_ids * n_ids)[0], -1)
-        payload = frames.payload.astype(np.int16)
-        delta = np.abs(np.diff(payload, axis=0)).sum(axis=1) / 8.0
+        delta = np.abs(np.diff(frames.payload.astype(np.int16), axis=0)).sum(axis=1) / 8.0
         return _Capture(
             frames=frames,
             code=code,
@@ -128,7 +130,8 @@ class _Capture:
             prev_id=prev_id,
             next_id=np.where(next_id < 0, n, next_id),
             prev_pair=prev_pair,
-            entropy=_payload_entropy(payload, frames.dlc_bytes),
+            payload_columns=np.ascontiguousarray(frames.payload.T),
+            entropy=_payload_entropy(frames.payload, frames.dlc_bytes),
             dt_next=np.append(np.diff(frames.timestamp), 0.0),
             delta_next=np.append(delta, 0.0),
         )
@@ -136,7 +139,7 @@ class _Capture:
 
 def _id_codes(ids: np.ndarray) -> tuple[np.ndarray, int]:
     """Dense codes of the ids, in id order."""
-    if ids.max() < (1 << 22):  # 11- and most 29-bit captures: a lookup table beats sorting
+    if ids.max() < (1 << 16):  # 11-bit ids: a lookup table beats sorting
         present = np.zeros(int(ids.max()) + 1, dtype=bool)
         present[ids] = True
         return (np.cumsum(present) - 1)[ids], int(present.sum())
@@ -156,28 +159,25 @@ def _links(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     return prev, nxt
 
 
-# k*log2(k) - (k-1)*log2(k-1): the k-th repeat of a value adds this to sum(c * log2(c)).
-_REPEAT_GAIN = np.array(
-    [0.0, 0.0] + [k * np.log2(k) - (k - 1) * np.log2(k - 1) for k in range(2, 9)]
-)
+_LOG2 = np.log2(np.maximum(np.arange(10), 1))  # log2 of a multiplicity 0..9 (0 for 0, 1)
 
 
 def _payload_entropy(payload: np.ndarray, dlc_bytes: np.ndarray) -> np.ndarray:
     """Shannon entropy (bits) of each frame's first ``dlc_bytes`` bytes.
 
-    With L bytes whose distinct values repeat c times: H = log2(L) - sum(c log2 c) / L.
-    Sorting each row puts repeats side by side, so sum(c log2 c) accumulates per column.
+    With L bytes where byte i's value occurs m_i times: H = log2(L) - sum_i log2(m_i) / L.
+    The multiplicities come from the 28 byte-pair comparisons, each over all frames.
     """
-    valid = np.arange(8) < dlc_bytes[:, None]
-    # Bytes past the DLC get distinct out-of-range values: runs of one, which add nothing.
-    values = np.where(valid, payload, 256 + np.arange(8, dtype=np.int16))
-    values.sort(axis=1)
-    columns = np.ascontiguousarray(values.T)  # byte position major: each step is contiguous
-    repeat = np.ones(columns.shape, dtype=np.int8)
-    for j in range(1, 8):  # 7 column steps, each over all frames
-        repeat[j] = np.where(columns[j] == columns[j - 1], repeat[j - 1] + 1, 1)
+    columns = np.ascontiguousarray(payload.T)  # [8, N]
+    valid = np.arange(8)[:, None] < dlc_bytes  # a prefix: byte j valid means every i < j is
+    multiplicity = np.ones(columns.shape, dtype=np.int8)
+    for j in range(1, 8):
+        for i in range(j):
+            same = (columns[i] == columns[j]) & valid[j]
+            multiplicity[i] += same
+            multiplicity[j] += same
     length = np.maximum(dlc_bytes, 1).astype(np.float64)
-    spread = _REPEAT_GAIN[repeat].sum(axis=0)
+    spread = _LOG2[multiplicity].sum(axis=0)  # bytes past the DLC keep multiplicity 1: add 0
     return np.where(dlc_bytes > 1, np.log2(length) - spread / length, 0.0)
 
 
@@ -273,7 +273,9 @@ def _node_features(
     last = capture.next_id[frame] >= start + window
     count = np.bincount(node, minlength=n).astype(np.float64)
     x = np.zeros((n, len(NODE_FEATURES)), dtype=np.float32)
-    x[:, 0:8], x[:, 8:16], x[:, 16:24], x[:, 24:32] = _byte_stats(frames.payload[frame], node, n)
+    x[:, 0:8], x[:, 8:16], x[:, 16:24], x[:, 24:32] = _byte_stats(
+        capture.payload_columns[:, frame], node, n
+    )
     x[:, 32] = count
     x[:, 33] = np.bincount(node, weights=capture.entropy[frame], minlength=n) / count
     gaps = frames.timestamp[frame[repeat]] - frames.timestamp[capture.prev_id[frame[repeat]]]
@@ -292,23 +294,23 @@ def _node_features(
 
 
 def _byte_stats(
-    payload: np.ndarray, node: np.ndarray, n: int
+    columns: np.ndarray, node: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per node and byte position: mean, std, min, max."""
-    slot = (node[:, None] * 8 + np.arange(8)).ravel()  # (node, byte) -> one flat bin
-    values = payload.ravel()
-    wide = values.astype(np.float64)
-    count = np.bincount(node, minlength=n)[:, None]
-    mean, std = _mean_std(
-        np.bincount(slot, weights=wide, minlength=n * 8).reshape(n, 8),
-        np.bincount(slot, weights=wide * wide, minlength=n * 8).reshape(n, 8),
-        count,
-    )
-    low = np.full(n * 8, 255, dtype=np.uint8)
-    high = np.zeros(n * 8, dtype=np.uint8)
-    np.minimum.at(low, slot, values)
-    np.maximum.at(high, slot, values)
-    return mean, std, low.reshape(n, 8), high.reshape(n, 8)
+    """Per node and byte position: mean, std, min, max. ``columns`` is [8, M] uint8."""
+    count = np.bincount(node, minlength=n)
+    low = np.full((8, n), 255, dtype=np.uint8)
+    high = np.zeros((8, n), dtype=np.uint8)
+    mean, std = np.zeros((8, n)), np.zeros((8, n))
+    for i in range(8):  # one contiguous byte column at a time: ~2x faster than flat bins
+        wide = columns[i].astype(np.float64)
+        mean[i], std[i] = _mean_std(
+            np.bincount(node, weights=wide, minlength=n),
+            np.bincount(node, weights=wide * wide, minlength=n),
+            count,
+        )
+        np.minimum.at(low[i], node, columns[i])
+        np.maximum.at(high[i], node, columns[i])
+    return mean.T, std.T, low.T, high.T
 
 
 def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, np.ndarray]:
