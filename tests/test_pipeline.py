@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO
+from .conftest import REPO, SHARED
 
 pytestmark = pytest.mark.slow
 
@@ -36,6 +36,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(REPO / name, root / name)
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["synth"].update(ecus=4, duration_s=4.0, attack_free_captures=1)
+    if SHARED.is_dir():  # the real set_01 sample goes through the same pipeline
+        params["datasets"].append("can_sample")
+        catalog = root / "data/catalog.yaml"  # the copy lives elsewhere: point at the sample
+        catalog.write_text(
+            catalog.read_text().replace("../shared/data/can-train-and-test-set_01", str(SHARED))
+        )
+        run(["kdgat", "fetch", "can_sample"], root)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], root)
     run(["git", "add", "-A"], root)
@@ -54,6 +61,19 @@ def test_repro_builds_every_stage_and_reports(workspace: Path) -> None:
     assert splits == {"train", "known_vehicle_known_attack", "unknown_vehicle_unknown_attack"}
     table = run(["kdgat", "report"], workspace).stdout
     assert "unknown_vehicle_unknown_attack" in table
+    graphs = json.loads((workspace / "metrics/synth/graphs.json").read_text())
+    assert set(graphs["splits"]) == splits | {"val"}
+    assert all(s["graphs"] > 0 for s in graphs["splits"].values())
+
+
+def test_real_sample_goes_through_ingest_and_graphs(workspace: Path) -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"real CAN sample not found at {SHARED}")
+    ingest = json.loads((workspace / "metrics/can_sample/ingest_report.json").read_text())
+    assert (ingest["captures_found"], ingest["unique_captures"], ingest["bad_rows"]) == (9, 7, 0)
+    graphs = json.loads((workspace / "metrics/can_sample/graphs.json").read_text())
+    assert graphs["splits"]["train"]["graphs"] > 5000
+    assert graphs["splits"]["unknown_vehicle_unknown_attack"]["attack_fraction"] > 0
 
 
 def test_second_repro_runs_nothing_and_status_is_clean(workspace: Path) -> None:
@@ -77,6 +97,17 @@ def test_changed_ingest_param_reruns_only_ingest(workspace: Path) -> None:
     assert "Running stage 'synth'" not in out
 
 
+def test_changed_graph_param_reruns_only_graphs(workspace: Path) -> None:
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    params["graphs"]["stride"] = 50
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    out = run(["dvc", "repro"], workspace).stdout
+    assert "Running stage 'graphs@synth'" in out
+    assert "Running stage 'ingest@" not in out
+    meta = json.loads((workspace / "data/graphs/synth/train/meta.json").read_text())
+    assert meta["stride"] == 50
+
+
 def test_corrupt_raw_file_fails_cleanly_and_leaves_nothing_half_written(workspace: Path) -> None:
     before = json.loads((workspace / "metrics/synth/ingest_report.json").read_text())
     raw = next((workspace / "data/raw/synth").glob("test_01_*.csv"))
@@ -88,8 +119,8 @@ def test_corrupt_raw_file_fails_cleanly_and_leaves_nothing_half_written(workspac
     assert f"{raw.name}: 50 of" in result.stdout + result.stderr
     assert "ingest.max_bad_fraction" in result.stdout + result.stderr
     # DVC removed the stage's outputs before running it; nothing partial took their place
-    leftovers = list((workspace / "data/processed").glob("*"))
-    assert leftovers == [], leftovers
+    assert not (workspace / "data/processed/synth").exists()
+    assert not list((workspace / "data/processed").glob(".synth*"))  # no half-written temp dir
     # ...and the last good version (raw and processed) comes back from the cache
     run(["dvc", "checkout", "--force"], workspace)
     manifest = json.loads((workspace / "data/processed/synth/manifest.json").read_text())
