@@ -425,10 +425,8 @@ def test_engine_matches_reference_extended_ids():
 
 @needs_engine
 def test_engine_matches_reference_in_many_chunks(monkeypatch):
-    """The engine may build windows in chunks; force tiny chunks if it has that knob."""
-    if not hasattr(can, "_TABLE_CELLS"):
-        pytest.skip("engine has no _TABLE_CELLS chunking knob")
-    monkeypatch.setattr(can, "_TABLE_CELLS", 16)
+    """The engine builds windows in chunks of frames; force tiny chunks (a window or two)."""
+    monkeypatch.setattr(can, "CHUNK_FRAMES", 24)
     for seed, (n, window, stride) in enumerate([(200, 8, 3), (150, 20, 20), (90, 5, 11)]):
         frames = random_frames(np.random.default_rng(seed), n, pool_size=6)
         check_engine(frames, window, stride, 2)

@@ -67,9 +67,8 @@ NODE_FEATURES = [
 EDGE_FEATURES = ["count", "frequency", "gap_mean", "gap_std", "dt_mean", "reverse", "payload_delta"]
 
 # Windows are built in chunks: the working arrays stay in cache, and the dense
-# (node x distinct id) tables stay small even for captures with many ids.
-CHUNK_FRAMES = 1 << 14
-_TABLE_CELLS = 1 << 22
+# (window x distinct id) table stays small even for captures with many ids.
+CHUNK_FRAMES = 1 << 16
 
 
 def build_can_graphs(
@@ -122,7 +121,8 @@ class _Capture:
         prev_id, next_id = _links(code, n_ids)
         pair = code[:-1] * n_ids + code[1:]
         prev_pair = np.append(_links(pair, n_ids * n_ids)[0], -1)
-        delta = np.abs(np.diff(frames.payload.astype(np.int16), axis=0)).sum(axis=1) / 8.0
+        columns = np.ascontiguousarray(frames.payload.T)  # [8, N]: byte position major
+        delta = np.abs(np.diff(columns.astype(np.int16), axis=1)).sum(axis=0) / 8.0
         return _Capture(
             frames=frames,
             code=code,
@@ -130,8 +130,8 @@ class _Capture:
             prev_id=prev_id,
             next_id=np.where(next_id < 0, n, next_id),
             prev_pair=prev_pair,
-            payload_columns=np.ascontiguousarray(frames.payload.T),
-            entropy=_payload_entropy(frames.payload, frames.dlc_bytes),
+            payload_columns=columns,
+            entropy=_payload_entropy(columns, frames.dlc_bytes),
             dt_next=np.append(np.diff(frames.timestamp), 0.0),
             delta_next=np.append(delta, 0.0),
         )
@@ -162,13 +162,12 @@ def _links(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
 _LOG2 = np.log2(np.maximum(np.arange(10), 1))  # log2 of a multiplicity 0..9 (0 for 0, 1)
 
 
-def _payload_entropy(payload: np.ndarray, dlc_bytes: np.ndarray) -> np.ndarray:
-    """Shannon entropy (bits) of each frame's first ``dlc_bytes`` bytes.
+def _payload_entropy(columns: np.ndarray, dlc_bytes: np.ndarray) -> np.ndarray:
+    """Shannon entropy (bits) of each frame's first ``dlc_bytes`` bytes (columns: [8, N]).
 
     With L bytes where byte i's value occurs m_i times: H = log2(L) - sum_i log2(m_i) / L.
     The multiplicities come from the 28 byte-pair comparisons, each over all frames.
     """
-    columns = np.ascontiguousarray(payload.T)  # [8, N]
     valid = np.arange(8)[:, None] < dlc_bytes  # a prefix: byte j valid means every i < j is
     multiplicity = np.ones(columns.shape, dtype=np.int8)
     for j in range(1, 8):
@@ -297,19 +296,16 @@ def _byte_stats(
     columns: np.ndarray, node: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per node and byte position: mean, std, min, max. ``columns`` is [8, M] uint8."""
-    count = np.bincount(node, minlength=n)
+    total, squares = np.empty((8, n)), np.empty((8, n))
     low = np.full((8, n), 255, dtype=np.uint8)
     high = np.zeros((8, n), dtype=np.uint8)
-    mean, std = np.zeros((8, n)), np.zeros((8, n))
     for i in range(8):  # one contiguous byte column at a time: ~2x faster than flat bins
-        wide = columns[i].astype(np.float64)
-        mean[i], std[i] = _mean_std(
-            np.bincount(node, weights=wide, minlength=n),
-            np.bincount(node, weights=wide * wide, minlength=n),
-            count,
-        )
-        np.minimum.at(low[i], node, columns[i])
-        np.maximum.at(high[i], node, columns[i])
+        column = columns[i]
+        total[i] = np.bincount(node, weights=column, minlength=n)
+        squares[i] = np.bincount(node, weights=column.astype(np.uint16) ** 2, minlength=n)
+        np.minimum.at(low[i], node, column)
+        np.maximum.at(high[i], node, column)
+    mean, std = _mean_std(total, squares, np.bincount(node, minlength=n))
     return mean.T, std.T, low.T, high.T
 
 
@@ -318,7 +314,7 @@ def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, n
     begins = np.flatnonzero(chunk.pos < window - 1)  # element p starts transition p -> p+1
     frame = chunk.frame[begins]
     key = chunk.node[begins] * capture.n_ids + capture.code[frame + 1]  # (window, src, dst)
-    edge, keys = _number(key, chunk.n_nodes * capture.n_ids)
+    keys, edge = np.unique(key, return_inverse=True)  # sorting a chunk's keys beats any table
     n_edges = len(keys)
     src = keys // capture.n_ids
     dst_code = keys % capture.n_ids
@@ -338,16 +334,6 @@ def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, n
     attr[:, 5] = _contains(keys, reverse)
     attr[:, 6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
     return np.stack([src, dst]), attr
-
-
-def _number(keys: np.ndarray, n_possible: int) -> tuple[np.ndarray, np.ndarray]:
-    """(dense rank of each key among the distinct keys, the sorted distinct keys)."""
-    if n_possible <= _TABLE_CELLS:  # a presence table: linear time, no sort
-        present = np.zeros(n_possible, dtype=bool)
-        present[keys] = True
-        return (np.cumsum(present) - 1)[keys], np.flatnonzero(present)
-    distinct, rank = np.unique(keys, return_inverse=True)
-    return rank, distinct
 
 
 def _contains(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
