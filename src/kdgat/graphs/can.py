@@ -330,15 +330,11 @@ def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, n
         count - 1,
     )
     attr[:, 4] = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges) / count
-    reverse = dst * capture.n_ids + chunk.node_code[src]
-    attr[:, 5] = _contains(keys, reverse)
+    present = np.zeros(chunk.n_nodes * capture.n_ids, dtype=bool)  # (source node, target id)
+    present[keys] = True
+    attr[:, 5] = present[dst * capture.n_ids + chunk.node_code[src]]  # target -> source exists
     attr[:, 6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
     return np.stack([src, dst]), attr
-
-
-def _contains(sorted_keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    found = np.minimum(np.searchsorted(sorted_keys, queries), len(sorted_keys) - 1)
-    return sorted_keys[found] == queries
 
 
 def _graph_labels(
