@@ -186,6 +186,7 @@ class _Chunk:
 
     starts: np.ndarray  # [W] first frame of each window
     frame: np.ndarray  # [M] capture frame at that position
+    rows: slice | np.ndarray  # ``frame`` as a slice when windows tile the frames (no gathers)
     window: np.ndarray  # [M] window within the chunk
     pos: np.ndarray  # [M] position within the window
     node: np.ndarray  # [M] node, numbered across the chunk in (window, id) order
@@ -203,8 +204,10 @@ def _chunk(capture: _Capture, starts: np.ndarray, window: int) -> _Chunk:
     """Flatten the windows and number their nodes through a dense (window x id) table."""
     n_windows, n_ids = len(starts), capture.n_ids
     frame = (starts[:, None] + np.arange(window)).ravel()
+    tiled = n_windows == 1 or bool(np.all(np.diff(starts) == window))
+    rows = slice(int(starts[0]), int(starts[0]) + len(frame)) if tiled else frame
     window_of = np.repeat(np.arange(n_windows), window)
-    cell = window_of * n_ids + capture.code[frame]
+    cell = window_of * n_ids + capture.code[rows]
     occupied = np.zeros(n_windows * n_ids, dtype=bool)
     occupied[cell] = True
     cell_node = np.cumsum(occupied) - 1
@@ -213,6 +216,7 @@ def _chunk(capture: _Capture, starts: np.ndarray, window: int) -> _Chunk:
     return _Chunk(
         starts=starts,
         frame=frame,
+        rows=rows,
         window=window_of,
         pos=np.tile(np.arange(window), n_windows),
         node=cell_node[cell],
@@ -266,17 +270,23 @@ def _node_features(
     capture: _Capture, chunk: _Chunk, window: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x with degrees left at 0, node_id, node_y) for every node of the chunk."""
-    frames, frame, node, n = capture.frames, chunk.frame, chunk.node, chunk.n_nodes
+    frames, frame, rows, node, n = (
+        capture.frames,
+        chunk.frame,
+        chunk.rows,
+        chunk.node,
+        chunk.n_nodes,
+    )
     start = chunk.starts[chunk.window]
-    repeat = capture.prev_id[frame] >= start  # the id already occurred in this window
-    last = capture.next_id[frame] >= start + window
+    repeat = capture.prev_id[rows] >= start  # the id already occurred in this window
+    last = capture.next_id[rows] >= start + window
     count = np.bincount(node, minlength=n).astype(np.float64)
     x = np.zeros((n, len(NODE_FEATURES)), dtype=np.float32)
     x[:, 0:8], x[:, 8:16], x[:, 16:24], x[:, 24:32] = _byte_stats(
-        capture.payload_columns[:, frame], node, n
+        capture.payload_columns[:, rows], node, n
     )
     x[:, 32] = count
-    x[:, 33] = np.bincount(node, weights=capture.entropy[frame], minlength=n) / count
+    x[:, 33] = np.bincount(node, weights=capture.entropy[rows], minlength=n) / count
     gaps = frames.timestamp[frame[repeat]] - frames.timestamp[capture.prev_id[frame[repeat]]]
     x[:, 34], x[:, 35] = _mean_std(
         np.bincount(node[repeat], weights=gaps, minlength=n),
@@ -288,7 +298,7 @@ def _node_features(
     x[node[last], 37] = chunk.pos[last]
     node_id = np.zeros(n, dtype=np.int64)
     node_id[node[first]] = frames.id_index[frame[first]]
-    node_y = np.bincount(node, weights=frames.label[frame], minlength=n) > 0
+    node_y = np.bincount(node, weights=frames.label[rows], minlength=n) > 0
     return x, node_id, node_y.astype(np.uint8)
 
 
@@ -342,9 +352,9 @@ def _graph_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(y, dominant attack code) per window."""
     n_windows = len(chunk.starts)
-    label = frames.label[chunk.frame].astype(np.float64)
+    label = frames.label[chunk.rows].astype(np.float64)
     y = np.bincount(chunk.window, weights=label, minlength=n_windows) >= min_attack_frames
-    codes = frames.attack_code[chunk.frame].astype(np.int64)
+    codes = frames.attack_code[chunk.rows].astype(np.int64)
     kinds = int(codes.max()) + 1
     per_kind = np.bincount(chunk.window * kinds + codes, weights=label, minlength=n_windows * kinds)
     dominant = per_kind.reshape(n_windows, kinds).argmax(axis=1)
