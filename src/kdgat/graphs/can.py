@@ -122,7 +122,8 @@ class _Capture:
         pair = code[:-1] * n_ids + code[1:]
         prev_pair = np.append(_links(pair, n_ids * n_ids)[0], -1)
         columns = np.ascontiguousarray(frames.payload.T)  # [8, N]: byte position major
-        delta = np.abs(np.diff(columns.astype(np.int16), axis=1)).sum(axis=0) / 8.0
+        now, after = columns[:, :-1], columns[:, 1:]  # |a - b| without widening: max - min
+        delta = (np.maximum(now, after) - np.minimum(now, after)).sum(axis=0, dtype=np.uint16) / 8
         return _Capture(
             frames=frames,
             code=code,
