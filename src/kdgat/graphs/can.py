@@ -232,20 +232,22 @@ def _build_windows(
     capture: _Capture, starts: np.ndarray, window: int, min_attack_frames: int
 ) -> GraphArrays:
     chunk = _chunk(capture, starts, window)
-    x, node_id, node_y = _node_features(capture, chunk, window)
-    edge_index, edge_attr = _edges(capture, chunk, window)
-    x[:, 38] = np.bincount(edge_index[1], minlength=chunk.n_nodes)  # in-degree
-    x[:, 39] = np.bincount(edge_index[0], minlength=chunk.n_nodes)  # out-degree
+    # Features are filled as contiguous rows (feature-major) and transposed once at the
+    # end: writing columns of a node-major matrix touches a cache line per value.
+    features, node_id, node_y = _node_features(capture, chunk, window)
+    edge_index, edge_features = _edges(capture, chunk, window)
+    features[38] = np.bincount(edge_index[1], minlength=chunk.n_nodes)  # in-degree
+    features[39] = np.bincount(edge_index[0], minlength=chunk.n_nodes)  # out-degree
     y, attack_code = _graph_labels(capture.frames, chunk, min_attack_frames)
     edge_window = chunk.node_window[edge_index[0]]
     edge_ptr = np.concatenate([[0], np.cumsum(np.bincount(edge_window, minlength=len(starts)))])
     ts = capture.frames.timestamp
     return GraphArrays(
-        x=x,
+        x=np.ascontiguousarray(features.T),
         node_id=node_id,
         node_y=node_y,
         edge_index=edge_index - chunk.node_ptr[edge_window],
-        edge_attr=edge_attr,
+        edge_attr=np.ascontiguousarray(edge_features.T),
         y=y,
         attack_code=attack_code,
         node_ptr=chunk.node_ptr,
@@ -270,7 +272,7 @@ def _mean_std(
 def _node_features(
     capture: _Capture, chunk: _Chunk, window: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(x with degrees left at 0, node_id, node_y) for every node of the chunk."""
+    """(features [F, nodes] with degrees left at 0, node_id, node_y) of the chunk's nodes."""
     frames, frame, rows, node, n = (
         capture.frames,
         chunk.frame,
@@ -282,31 +284,29 @@ def _node_features(
     repeat = capture.prev_id[rows] >= start  # the id already occurred in this window
     last = capture.next_id[rows] >= start + window
     count = np.bincount(node, minlength=n).astype(np.float64)
-    x = np.zeros((n, len(NODE_FEATURES)), dtype=np.float32)
-    x[:, 0:8], x[:, 8:16], x[:, 16:24], x[:, 24:32] = _byte_stats(
-        capture.payload_columns[:, rows], node, n
-    )
-    x[:, 32] = count
-    x[:, 33] = np.bincount(node, weights=capture.entropy[rows], minlength=n) / count
+    f = np.zeros((len(NODE_FEATURES), n), dtype=np.float32)  # feature-major
+    f[0:8], f[8:16], f[16:24], f[24:32] = _byte_stats(capture.payload_columns[:, rows], node, n)
+    f[32] = count
+    f[33] = np.bincount(node, weights=capture.entropy[rows], minlength=n) / count
     gaps = frames.timestamp[frame[repeat]] - frames.timestamp[capture.prev_id[frame[repeat]]]
-    x[:, 34], x[:, 35] = _mean_std(
+    f[34], f[35] = _mean_std(
         np.bincount(node[repeat], weights=gaps, minlength=n),
         np.bincount(node[repeat], weights=gaps**2, minlength=n),
         count - 1,
     )
     first = ~repeat  # each node has exactly one first and one last frame
-    x[node[first], 36] = chunk.pos[first]
-    x[node[last], 37] = chunk.pos[last]
+    f[36, node[first]] = chunk.pos[first]
+    f[37, node[last]] = chunk.pos[last]
     node_id = np.zeros(n, dtype=np.int64)
     node_id[node[first]] = frames.id_index[frame[first]]
     node_y = np.bincount(node, weights=frames.label[rows], minlength=n) > 0
-    return x, node_id, node_y.astype(np.uint8)
+    return f, node_id, node_y.astype(np.uint8)
 
 
 def _byte_stats(
     columns: np.ndarray, node: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per node and byte position: mean, std, min, max. ``columns`` is [8, M] uint8."""
+    """Per byte position and node ([8, nodes] each): mean, std, min, max. ``columns``: [8, M]."""
     total, squares = np.empty((8, n)), np.empty((8, n))
     low = np.full((8, n), 255, dtype=np.uint8)
     high = np.zeros((8, n), dtype=np.uint8)
@@ -317,11 +317,11 @@ def _byte_stats(
         np.minimum.at(low[i], node, column)
         np.maximum.at(high[i], node, column)
     mean, std = _mean_std(total, squares, np.bincount(node, minlength=n))
-    return mean.T, std.T, low.T, high.T
+    return mean, std, low, high
 
 
 def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """(edge_index with chunk-global node numbers, edge_attr)."""
+    """(edge_index with chunk-global node numbers, features [Fe, edges])."""
     begins = np.flatnonzero(chunk.pos < window - 1)  # element p starts transition p -> p+1
     frame = chunk.frame[begins]
     key = chunk.node[begins] * capture.n_ids + capture.code[frame + 1]  # (window, src, dst)
@@ -333,18 +333,18 @@ def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, n
     count = np.bincount(edge, minlength=n_edges).astype(np.float64)
     again = capture.prev_pair[frame] >= chunk.starts[chunk.window[begins]]
     gaps = (frame[again] - capture.prev_pair[frame[again]]).astype(np.float64)
-    attr = np.zeros((n_edges, len(EDGE_FEATURES)), dtype=np.float32)
-    attr[:, 0], attr[:, 1] = count, count / (window - 1)
-    attr[:, 2], attr[:, 3] = _mean_std(
+    attr = np.zeros((len(EDGE_FEATURES), n_edges), dtype=np.float32)  # feature-major
+    attr[0], attr[1] = count, count / (window - 1)
+    attr[2], attr[3] = _mean_std(
         np.bincount(edge[again], weights=gaps, minlength=n_edges),
         np.bincount(edge[again], weights=gaps**2, minlength=n_edges),
         count - 1,
     )
-    attr[:, 4] = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges) / count
+    attr[4] = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges) / count
     present = np.zeros(chunk.n_nodes * capture.n_ids, dtype=bool)  # (source node, target id)
     present[keys] = True
-    attr[:, 5] = present[dst * capture.n_ids + chunk.node_code[src]]  # target -> source exists
-    attr[:, 6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
+    attr[5] = present[dst * capture.n_ids + chunk.node_code[src]]  # target -> source exists
+    attr[6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
     return np.stack([src, dst]), attr
 
 
