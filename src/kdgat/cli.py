@@ -6,6 +6,7 @@ hand and a stage run by ``dvc repro`` do exactly the same thing.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -127,6 +128,43 @@ def graphs(
         )
 
 
+def _train(stage: str, dataset: str, params: Path) -> None:
+    from kdgat.training import stages
+    from kdgat.training.callbacks import StoppedBySignalError
+
+    p = config.load_params(params)
+    try:
+        results = getattr(stages, stage)(dataset, p)
+    except StoppedBySignalError as err:
+        typer.echo(f"{stage}@{dataset}: {err}", err=True)
+        sys.exit(128 + err.signum)  # like a process killed by the signal: DVC sees a failure
+    typer.echo(json.dumps(results, indent=2, default=float))
+
+
+@app.command("train-vgae")
+def train_vgae(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Train the VGAE teacher (one-class, benign training graphs) of a dataset."""
+    _train("train_vgae", dataset, params)
+
+
+@app.command("train-gat")
+def train_gat(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Train the GAT teacher (curriculum from the VGAE's scores) of a dataset."""
+    _train("train_gat", dataset, params)
+
+
+@app.command()
+def distill(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Distil the small GAT and small VGAE students from their teachers."""
+    _train("distill", dataset, params)
+
+
 @app.command()
 def report(params: ParamsOption = config.PARAMS_FILE) -> None:
     """Print the results table of every dataset in params.yaml."""
@@ -138,6 +176,8 @@ def report(params: ParamsOption = config.PARAMS_FILE) -> None:
 def run(args: list[str] | None = None) -> None:
     """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("lightning.pytorch", "lightning.fabric"):  # hardware banners, tips: not news
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app(args=args, prog_name="kdgat", standalone_mode=False)
     except KdgatError as err:

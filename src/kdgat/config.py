@@ -57,14 +57,95 @@ class GraphParams(Frozen):
     val_fraction: float = Field(0.2, ge=0, lt=1)
 
 
+class GATSize(Frozen):
+    hidden_channels: int = Field(ge=1)
+    num_layers: int = Field(ge=1)
+    heads: int = Field(ge=1)
+    embedding_dim: int = Field(ge=1)
+    jk: Literal["cat", "max", "lstm"] = "cat"
+    dropout: float = Field(0.2, ge=0, lt=1)
+
+
+class VGAESize(Frozen):
+    hidden_channels: int = Field(ge=1)
+    latent_channels: int = Field(ge=1)
+    num_layers: int = Field(ge=1)
+    heads: int = Field(ge=1)
+    embedding_dim: int = Field(ge=1)
+    dropout: float = Field(0.0, ge=0, lt=1)
+
+
+class Overrides(Frozen):
+    """Training settings a model section may override (None: the top-level default)."""
+
+    lr: float | None = Field(None, gt=0)
+    epochs: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+
+
+class GATParams(Overrides):
+    large: GATSize
+    small: GATSize
+    loss: Literal["ce", "weighted_ce", "focal"] = "focal"
+    focal_gamma: float = Field(2.0, ge=0)
+    curriculum: bool = True
+
+
+class VGAEParams(Overrides):
+    large: VGAESize
+    small: VGAESize
+    loss_weights: dict[str, float]  # features, ids, neighbours, kl
+    score_weights: dict[str, float]  # features, ids, neighbours
+
+    @field_validator("loss_weights", "score_weights")
+    @classmethod
+    def _known_terms(cls, value: dict[str, float], info: Any) -> dict[str, float]:
+        allowed = {"features", "ids", "neighbours"} | (
+            {"kl"} if info.field_name == "loss_weights" else set()
+        )
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise ValueError(f"unknown term(s) {unknown}; allowed: {sorted(allowed)}")
+        return value
+
+
+class KDParams(Overrides):
+    temperature: float = Field(4.0, gt=0)
+    alpha: float = Field(0.7, ge=0, le=1)
+    latent_weight: float = Field(1.0, ge=0, description="student VGAE: projected-latent MSE")
+    recon_weight: float = Field(1.0, ge=0, description="student VGAE: match teacher outputs")
+
+
+class ThresholdParams(Frozen):
+    method: Literal["youden", "max_f1"] = "max_f1"
+
+
+class TrackingParams(Frozen):
+    wandb: bool = False
+    project: str = "kdgat"
+
+
 class Params(Frozen):
     """Everything in params.yaml. Top-level keys are shared training defaults."""
 
     datasets: list[str] = Field(min_length=1)
     seed: int = 42
+    lr: float = Field(1e-3, gt=0)
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(64, ge=1)
+    weight_decay: float = Field(1e-4, ge=0)
+    patience: int = Field(5, ge=1, description="epochs without validation gain before stopping")
+    precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
+    accumulate_grad_batches: int = Field(1, ge=1)
+    accelerator: Literal["auto", "cpu", "gpu"] = "auto"
     ingest: IngestParams = IngestParams()
     synth: SynthParams = SynthParams()
     graphs: GraphParams = GraphParams()
+    gat: GATParams
+    vgae: VGAEParams
+    kd: KDParams = KDParams()
+    threshold: ThresholdParams = ThresholdParams()
+    tracking: TrackingParams = TrackingParams()
 
 
 class DatasetEntry(Frozen):

@@ -1,0 +1,1 @@
+"""Training helpers: decision thresholds and metrics, the curriculum sampler, losses."""

@@ -1,0 +1,128 @@
+"""One training run: fit with Lightning, resume after interruption, pick the threshold.
+
+Checkpoints live in ``.kdgat/runs/<run>/`` — outside the stage's DVC outputs,
+which DVC deletes before re-running a stage — as ``last.ckpt`` (every epoch,
+and on SIGTERM / SIGUSR1) and ``best.ckpt`` (lowest ``val/loss``). A run is
+resumed only when its settings fingerprint matches; the folder is removed once
+the run has finished and its outputs are written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+
+from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker, StoppedBySignalError
+from kdgat.training.data import GraphData
+from kdgat.training.modules import GraphTask, collect_scores
+from kdgat.training.thresholds import binary_metrics, choose_threshold
+from kdgat.training.tracking import loggers
+
+RUNS = Path(".kdgat/runs")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Plain training settings (resolved from params.yaml by the stage)."""
+
+    epochs: int
+    lr: float
+    batch_size: int
+    weight_decay: float
+    patience: int
+    precision: str
+    accumulate_grad_batches: int
+    accelerator: str
+    seed: int
+    threshold_method: str
+    wandb: bool = False
+    project: str = "kdgat"
+
+
+def fit(
+    task: GraphTask,
+    data: GraphData,
+    run_name: str,
+    dvclive_dir: Path,
+    settings: Settings,
+    fingerprint: dict[str, Any],
+    reload_every_epoch: bool = False,
+) -> dict[str, Any]:
+    """Train ``task`` (resuming an interrupted run of the same settings); return its results."""
+    folder = RUNS / run_name.replace("@", "_")
+    resume = _resume_point(folder, {**fingerprint, **asdict(settings)})
+    pl.seed_everything(settings.seed, workers=True, verbose=False)
+    best = ModelCheckpoint(
+        dirpath=folder, filename="best", monitor="val/loss", mode="min", save_last=True
+    )
+    on_signal = CheckpointOnSignal(folder / "last.ckpt")
+    trainer = pl.Trainer(
+        max_epochs=settings.epochs,
+        precision=settings.precision,  # type: ignore[arg-type]
+        accumulate_grad_batches=settings.accumulate_grad_batches,
+        accelerator=settings.accelerator,
+        callbacks=[
+            best,
+            EarlyStopping(monitor="val/loss", mode="min", patience=settings.patience),
+            on_signal,
+            EpochMarker(folder / "progress.json"),
+            *([TQDMProgressBar(refresh_rate=20)] if sys.stderr.isatty() else []),
+        ],
+        logger=loggers(dvclive_dir, run_name, settings.wandb, settings.project),
+        enable_progress_bar=sys.stderr.isatty(),
+        enable_model_summary=False,
+        reload_dataloaders_every_n_epochs=1 if reload_every_epoch else 0,
+        num_sanity_val_steps=0,
+        log_every_n_steps=10,
+    )
+    trainer.fit(task, datamodule=data, ckpt_path=resume)
+    if on_signal.received is not None:
+        raise StoppedBySignalError(on_signal.received, folder / "last.ckpt")
+    task.load_state_dict(torch.load(best.best_model_path, weights_only=False)["state_dict"])
+    results = _validate(task, data, settings.threshold_method)
+    results["epochs"] = trainer.current_epoch
+    results["best_val_loss"] = float(best.best_model_score or np.nan)
+    return results
+
+
+def finish(run_name: str) -> None:
+    """Drop the run's checkpoints once its outputs are safely written."""
+    folder = RUNS / run_name.replace("@", "_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.with_suffix(".json").unlink(missing_ok=True)
+
+
+def _resume_point(folder: Path, fingerprint: dict[str, Any]) -> str | None:
+    """``last.ckpt`` of an interrupted run with the same settings, else a clean start."""
+    stamp = folder.with_suffix(".json")  # beside the folder: Lightning wants it empty
+    wanted = json.dumps(fingerprint, sort_keys=True, default=str)
+    if (folder / "last.ckpt").exists() and stamp.exists() and stamp.read_text() == wanted:
+        log.info("resuming %s from %s", folder.name, folder / "last.ckpt")
+        return str(folder / "last.ckpt")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    stamp.write_text(wanted)
+    return None
+
+
+def _validate(task: GraphTask, data: GraphData, method: str) -> dict[str, Any]:
+    """Threshold chosen on the validation graphs (never a fixed 0.5), and its metrics."""
+    scores, labels = collect_scores(task, data.calibration_dataloader())
+    threshold = choose_threshold(scores, labels, method)  # type: ignore[arg-type]
+    return {
+        "threshold": float(threshold),
+        "threshold_method": method,
+        "val": binary_metrics(scores, labels, threshold),
+        "val_graphs": len(labels),
+    }
