@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -168,9 +169,13 @@ def distill(
 @app.command()
 def report(params: ParamsOption = config.PARAMS_FILE) -> None:
     """Print the results table of every dataset in params.yaml."""
-    from kdgat.report import results_table
+    from kdgat.report import models_table, results_table
 
-    typer.echo(results_table(config.load_params(params).datasets, METRICS))
+    datasets = config.load_params(params).datasets
+    typer.echo(results_table(datasets, METRICS))
+    models = models_table(datasets)
+    if models:
+        typer.echo("\n" + models)
 
 
 def run(args: list[str] | None = None) -> None:
@@ -178,6 +183,8 @@ def run(args: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("lightning.pytorch", "lightning.fabric"):  # hardware banners, tips: not news
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A deprecation inside Lightning itself, repeated every epoch; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     try:
         app(args=args, prog_name="kdgat", standalone_mode=False)
     except KdgatError as err:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 METRICS = Path("metrics")
+MODELS = Path("models")
 
 
 def load_reports(datasets: list[str], root: Path = METRICS) -> dict[str, dict[str, Any]]:
@@ -36,6 +37,21 @@ def results_table(datasets: list[str], root: Path = METRICS) -> str:
             f"{report['rows']:>11,} {100 * report['attack_fraction']:>9.2f}"
         )
     return "\n".join(lines)
+
+
+def models_table(datasets: list[str], root: Path = MODELS) -> str:
+    """Per dataset and trained model: parameters and validation metrics at its threshold."""
+    header = ("dataset", "model", "params", "val F1", "val AUROC", "threshold")
+    lines = ["{:<14} {:<12} {:>9} {:>7} {:>9} {:>10}".format(*header)]
+    for name in datasets:
+        for card_path in sorted((root / name).glob("*/model_card.json")):
+            card = json.loads(card_path.read_text())
+            val = card["validation"]["val"]
+            lines.append(
+                f"{name:<14} {card['model']:<12} {card['parameters']:>9,} {val['f1']:>7.3f} "
+                f"{val['auroc']:>9.3f} {card['validation']['threshold']:>10.4g}"
+            )
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def _by_split(report: dict[str, Any]) -> dict[str, dict[str, int]]:
