@@ -40,7 +40,7 @@ lint: setup ## ruff and mypy
 	$(BIN)/mypy
 
 bench: setup ## speed and memory benchmarks (JSON on stdout)
-	@for b in benchmarks/ingest.py benchmarks/graphs.py benchmarks/loader.py; do $(BIN)/python $$b; done
+	@for b in benchmarks/ingest.py benchmarks/graphs.py benchmarks/loader.py benchmarks/training.py; do $(BIN)/python $$b; done
 
 clean: ## remove pipeline outputs (not the DVC cache)
 	rm -rf data/raw/synth data/processed metrics

@@ -133,6 +133,9 @@ def _train(stage: str, dataset: str, params: Path) -> None:
     from kdgat.training import stages
     from kdgat.training.callbacks import StoppedBySignalError
 
+    # Lightning sets its loggers to INFO when imported: hardware banners and tips, not news.
+    for noisy in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     p = config.load_params(params)
     try:
         results = getattr(stages, stage)(dataset, p)
@@ -181,8 +184,6 @@ def report(params: ParamsOption = config.PARAMS_FILE) -> None:
 def run(args: list[str] | None = None) -> None:
     """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("lightning.pytorch", "lightning.fabric"):  # hardware banners, tips: not news
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     # A deprecation inside Lightning itself, repeated every epoch; nothing a user can act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     try:
