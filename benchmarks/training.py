@@ -13,6 +13,7 @@ Run: ``python benchmarks/training.py`` (or ``make bench``).
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -117,6 +118,8 @@ def lightning_epoch(task: GraphTask, loader: GraphLoader) -> float:
 
 def main() -> None:
     torch.manual_seed(0)
+    for noisy in ("lightning.pytorch", "lightning.fabric"):  # banners would bury the JSON
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as folder:
         store = synthetic_store(Path(folder))
         loader = GraphLoader(store, BATCH)
