@@ -11,9 +11,10 @@ import pytest
 
 from kdgat.config import DatasetEntry, GraphParams
 from kdgat.data.ingest import ingest_dataset
-from kdgat.data.synth import write_dataset
 from kdgat.graphs.build import build_dataset
 from kdgat.graphs.store import StoreMismatchError, open_store
+
+from ..helpers import synthetic_graphs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PARAMS = GraphParams(window=50, stride=50, val_fraction=0.25)
@@ -23,30 +24,11 @@ PARAMS = GraphParams(window=50, stride=50, val_fraction=0.25)
 def can_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """A small synthetic dataset, ingested and built into graphs."""
     root = tmp_path_factory.mktemp("can")
-    write_dataset(
-        root / "raw",
-        seed=3,
-        ecus=4,
-        duration_s=6.0,
-        attack_free_captures=1,
-        train_attacks=["dos", "fuzzing"],
-        test_scenarios={
-            "known_vehicle_known_attack": ["dos"],
-            "unknown_vehicle_unknown_attack": ["masquerade"],
-        },
-    )
-    entry = DatasetEntry(
-        domain="can",
-        format="can_csv",
-        source="synth",
-        train=["train_*"],
-        test={
-            "known_vehicle_known_attack": ["test_01_*"],
-            "unknown_vehicle_unknown_attack": ["test_04_*"],
-        },
-    )
-    ingest_dataset("d", entry, root / "raw", root / "processed", root / "ingest.json", 4096, 0.001)
-    report = build_dataset("d", root / "processed", root / "graphs", root / "graphs.json", PARAMS)
+    scenarios = {
+        "known_vehicle_known_attack": ["dos"],
+        "unknown_vehicle_unknown_attack": ["masquerade"],
+    }
+    report = synthetic_graphs(root, "d", PARAMS, scenarios, seed=3, duration_s=6.0)
     return root, report
 
 
@@ -60,7 +42,7 @@ def test_every_split_is_built_with_metrics(can_dataset: tuple[Path, dict]) -> No
     }
     assert json.loads((root / "graphs.json").read_text()) == report
     for split, stats in report["splits"].items():
-        store = open_store(root / "graphs" / split)
+        store = open_store(root / "data/graphs/d" / split)
         assert len(store) == stats["graphs"] > 0
         assert stats["nodes_p50"] > 1 and stats["edges_p95"] >= stats["edges_p50"]
     assert report["splits"]["known_vehicle_known_attack"]["attack_fraction"] > 0
@@ -68,8 +50,8 @@ def test_every_split_is_built_with_metrics(can_dataset: tuple[Path, dict]) -> No
 
 def test_validation_comes_after_training_in_every_capture(can_dataset: tuple[Path, dict]) -> None:
     root, _ = can_dataset
-    train = open_store(root / "graphs" / "train").arrays
-    val = open_store(root / "graphs" / "val").arrays
+    train = open_store(root / "data/graphs/d" / "train").arrays
+    val = open_store(root / "data/graphs/d" / "val").arrays
     assert set(np.unique(val.capture)) == set(np.unique(train.capture))
     for capture in np.unique(train.capture):
         last_train = train.start[train.capture == capture].max() + PARAMS.window
@@ -78,12 +60,12 @@ def test_validation_comes_after_training_in_every_capture(can_dataset: tuple[Pat
 
 def test_vocabulary_sees_only_benign_training_frames(can_dataset: tuple[Path, dict]) -> None:
     root, _ = can_dataset
-    vocab = set(json.loads((root / "graphs" / "vocab.json").read_text())["keys"])
-    manifest = json.loads((root / "processed" / "manifest.json").read_text())
+    vocab = set(json.loads((root / "data/graphs/d" / "vocab.json").read_text())["keys"])
+    manifest = json.loads((root / "data/processed/d" / "manifest.json").read_text())
     train_ids: set[int] = set()
     for capture in manifest["captures"]:
         if capture["split"] == "train":
-            table = pq.read_table(root / "processed" / capture["file"])
+            table = pq.read_table(root / "data/processed/d" / capture["file"])
             n = len(table)
             windows = (n - PARAMS.window) // PARAMS.stride + 1
             train_windows = windows - round(windows * PARAMS.val_fraction)
@@ -92,13 +74,13 @@ def test_vocabulary_sees_only_benign_training_frames(can_dataset: tuple[Path, di
             train_ids |= set(benign["arbitration_id"].to_pylist())
     assert vocab == train_ids
     # the unknown vehicle's ids are not in the vocabulary: they reach the model as UNK (0)
-    unknown = open_store(root / "graphs" / "unknown_vehicle_unknown_attack").arrays
+    unknown = open_store(root / "data/graphs/d" / "unknown_vehicle_unknown_attack").arrays
     assert (unknown.node_id == 0).mean() > 0.5
 
 
 def test_scalers_are_fit_on_benign_training_graphs(can_dataset: tuple[Path, dict]) -> None:
     root, _ = can_dataset
-    train = open_store(root / "graphs" / "train").arrays
+    train = open_store(root / "data/graphs/d" / "train").arrays
     benign = train.select(np.flatnonzero(train.y == 0))
     x = np.asarray(benign.x, dtype=np.float64)
     # scaled benign training features have mean 0 and std 1 (or are constant)
@@ -110,7 +92,7 @@ def test_scalers_are_fit_on_benign_training_graphs(can_dataset: tuple[Path, dict
 def test_store_built_with_other_settings_is_refused(can_dataset: tuple[Path, dict]) -> None:
     root, _ = can_dataset
     with pytest.raises(StoreMismatchError, match="window: stored 50, expected 100"):
-        open_store(root / "graphs" / "train", expect={"window": 100})
+        open_store(root / "data/graphs/d" / "train", expect={"window": 100})
 
 
 def test_flow_dataset_builds_with_flow_features(tmp_path: Path) -> None:

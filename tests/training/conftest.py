@@ -7,12 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kdgat.config import DatasetEntry, GraphParams
-from kdgat.data.ingest import ingest_dataset
-from kdgat.data.synth import write_dataset
-from kdgat.graphs.build import build_dataset
+from kdgat.config import GraphParams
 
 from ..conftest import REPO
+from ..helpers import synthetic_graphs
 
 DATASET = "tiny"
 
@@ -29,26 +27,9 @@ def tiny_params(**changes: object) -> dict:
 def graphs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """data/graphs/tiny (and data/processed/tiny) inside a fresh folder."""
     root = tmp_path_factory.mktemp("workspace")
-    write_dataset(
-        root / "raw",
-        seed=5,
-        ecus=4,
-        duration_s=3.0,
-        attack_free_captures=1,
-        train_attacks=["dos", "fuzzing"],
-        test_scenarios={"known_vehicle_known_attack": ["dos"]},
-    )
-    entry = DatasetEntry(
-        domain="can",
-        format="can_csv",
-        source="synth",
-        train=["train_*"],
-        test={"known_vehicle_known_attack": ["test_01_*"]},
-    )
-    processed = root / "data/processed" / DATASET
-    ingest_dataset(DATASET, entry, root / "raw", processed, root / "ingest.json", 4096, 0.001)
     params = GraphParams(window=50, stride=50, val_fraction=0.3)
-    build_dataset(DATASET, processed, root / "data/graphs" / DATASET, root / "graphs.json", params)
+    scenarios = {"known_vehicle_known_attack": ["dos"]}
+    synthetic_graphs(root, DATASET, params, scenarios, seed=5, duration_s=3.0)
     return root
 
 
