@@ -57,29 +57,36 @@ def plan(
     captures: list[dict[str, Any]], root: Path, p: GraphParams, domain: str
 ) -> list[CapturePlan]:
     """Assign every capture's windows to splits, by time within each training capture."""
+    split = _can_split if domain == "can" else _flow_split
     plans = []
     for index, c in enumerate(captures):
         file = root / c["file"]
-        if domain == "can":
-            n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
-        else:
-            window_of = _flow_windows(file, p.window_seconds)
-            n = len(np.unique(window_of))
-        train = n - round(n * p.val_fraction) if c["split"] == TRAIN else 0
-        if domain == "can":
-            train_end = (train - 1) * p.stride + p.window if train else 0
-            val_from = max(-(-train_end // p.stride), train)  # first window clear of training
-        else:  # time windows never overlap
-            train_end = (
-                int(np.searchsorted(window_of, np.unique(window_of)[train]))
-                if train < n
-                else c["rows"]
-            )
-            val_from = train
+        train, val_from, train_end = split(c, file, p)
         plans.append(
             CapturePlan(index, c["name"], file, c["split"], c["rows"], train, val_from, train_end)
         )
     return plans
+
+
+def _training_windows(n: int, split: str, val_fraction: float) -> int:
+    return n - round(n * val_fraction) if split == TRAIN else 0
+
+
+def _can_split(c: dict[str, Any], file: Path, p: GraphParams) -> tuple[int, int, int]:
+    """(training windows, first validation window, frames the training windows cover)."""
+    n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
+    train = _training_windows(n, c["split"], p.val_fraction)
+    end = (train - 1) * p.stride + p.window if train else 0
+    return train, max(-(-end // p.stride), train), end  # validation starts clear of training
+
+
+def _flow_split(c: dict[str, Any], file: Path, p: GraphParams) -> tuple[int, int, int]:
+    """As ``_can_split``, for time windows (which never overlap)."""
+    window_of = _flow_windows(file, p.window_seconds)
+    starts = np.unique(window_of)
+    train = _training_windows(len(starts), c["split"], p.val_fraction)
+    end = int(np.searchsorted(window_of, starts[train])) if train < len(starts) else c["rows"]
+    return train, train, end
 
 
 def _flow_windows(file: Path, window_seconds: float) -> np.ndarray:
