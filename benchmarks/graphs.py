@@ -57,11 +57,16 @@ def timed_build(
     for _ in range(5):
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            parts = list(pool.map(lambda t: to_graphs(t, vocab), tables))
+            # largest first, as the graphs stage schedules them: no thread idles at the end
+            parts = list(pool.map(lambda t: to_graphs(t, vocab), largest_first(tables)))
         best = min(best, time.perf_counter() - start)
         graphs = concat(parts)
     assert graphs is not None
     return best, graphs
+
+
+def largest_first(tables: list[pa.Table]) -> list[pa.Table]:
+    return sorted(tables, key=lambda t: -t.num_rows)
 
 
 def nbytes(obj: CanFrames | GraphArrays) -> int:

@@ -156,9 +156,14 @@ def build_all(
         ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool,
         bar(sum(c.frames for c in plans), "graphs", unit="frame") as progress,
     ):
-        futures = [(c, pool.submit(build_capture, c, vocab, codes, p, domain)) for c in plans]
-        for c, future in futures:
-            for split, graphs in future.result().items():
+        # Largest first, so no thread idles while the other finishes a big capture;
+        # results are taken in plan order, so the stores come out the same every run.
+        futures = {
+            c.index: pool.submit(build_capture, c, vocab, codes, p, domain)
+            for c in sorted(plans, key=lambda c: -c.frames)
+        }
+        for c in plans:
+            for split, graphs in futures[c.index].result().items():
                 parts.setdefault(split, []).append(graphs)
             progress.update(c.frames)
     seconds = time.perf_counter() - start
