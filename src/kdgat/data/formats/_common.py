@@ -161,6 +161,20 @@ def frame_batch(
     )
 
 
+def unparsed_rows(source_row: np.ndarray, errors: pa.Array) -> pa.Table:
+    """A ``RAW_FRAME`` batch of rows that could not be parsed at all: sentinels and the reason."""
+    n = len(source_row)
+    return frame_batch(
+        np.full(n, np.nan),
+        np.full(n, -1),
+        np.full(n, -1),
+        pa.array([b""] * n, pa.binary()),
+        np.full(n, -1),
+        source_row,
+        errors,
+    )
+
+
 def require_nonempty(path: Path) -> None:
     """Fail early and clearly on a missing or zero-byte file."""
     if not path.is_file():

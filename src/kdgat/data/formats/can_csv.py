@@ -24,6 +24,7 @@ from kdgat.data.formats._common import (
     require_nonempty,
     to_float,
     to_int,
+    unparsed_rows,
 )
 from kdgat.errors import FormatError
 
@@ -79,14 +80,9 @@ def _split_rows(rows: list[tuple[int, str]]) -> Iterator[pa.Table]:
         return
     n = len(rows)
     texts = pa.array([text for _, text in rows])
-    yield frame_batch(
-        np.full(n, np.nan),
-        np.full(n, -1),
-        np.full(n, -1),
-        pa.array([b""] * n, pa.binary()),
-        np.full(n, -1),
-        np.array([r for r, _ in rows]),
-        parse_errors(n, [(np.ones(n, bool), f"expected {len(COLUMNS)} fields:", texts)]),
+    message = f"expected {len(COLUMNS)} fields:"
+    yield unparsed_rows(
+        np.array([r for r, _ in rows]), parse_errors(n, [(np.ones(n, bool), message, texts)])
     )
 
 

@@ -46,6 +46,7 @@ from kdgat.data.formats._common import (
     parse_errors,
     read_lines,
     require_nonempty,
+    unparsed_rows,
 )
 from kdgat.data.schema import LEN_TO_DLC, MAX_EXTENDED_ID
 from kdgat.errors import FormatError
@@ -236,17 +237,8 @@ def _frames(messages: Sequence[can.Message], rows: np.ndarray, labels: Labels) -
 
 def _bad_lines(texts: list[str], rows: np.ndarray, reasons: list[str]) -> pa.Table:
     """Lines that are not frames, as parse errors carrying the line text."""
-    n = len(texts)
     errors = [f"{why} {text!r}" for why, text in zip(reasons, texts, strict=True)]
-    return frame_batch(
-        np.full(n, np.nan),
-        np.full(n, -1),
-        np.full(n, -1),
-        pa.array([b""] * n, pa.binary()),
-        np.full(n, -1),
-        rows,
-        pa.array(errors, pa.string()),
-    )
+    return unparsed_rows(rows, pa.array(errors, pa.string()))
 
 
 def read_candump(path: Path, batch_rows: int) -> Iterator[pa.Table]:
