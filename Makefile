@@ -30,6 +30,7 @@ setup: $(STAMP) ## create .venv and install kdgat with its dev tools (CPU torch 
 run: setup ## run the whole pipeline on the default data and print the results
 	$(BIN)/dvc repro
 	$(BIN)/kdgat report
+	$(BIN)/kdgat query "select dataset, scenario, rank, model, f1, auroc, parameters from leaderboard"
 
 test: setup ## run the test suite
 	$(BIN)/pytest
@@ -40,7 +41,7 @@ lint: setup ## ruff and mypy
 	$(BIN)/mypy
 
 bench: setup ## speed and memory benchmarks (JSON on stdout)
-	@for b in benchmarks/ingest.py benchmarks/graphs.py benchmarks/loader.py benchmarks/training.py; do $(BIN)/python $$b; done
+	@for b in benchmarks/ingest.py benchmarks/graphs.py benchmarks/loader.py benchmarks/training.py benchmarks/lakehouse.py benchmarks/pipeline.py; do $(BIN)/python $$b; done
 
 clean: ## remove pipeline outputs (not the DVC cache)
 	rm -rf data/raw/synth data/processed metrics

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from .s3_server import moto_s3, rclone_s3  # noqa: F401  (real local S3 servers, scripts/ci/)
+from .tiny import graphs_root, trained  # noqa: F401  (tiny dataset and models, built once)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "can-train-and-test-set_01"
 

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+
+from kdgat.cli import app
 
 from .conftest import REPO
 
-COMMANDS = ["check-config", "synth", "fetch", "ingest", "report"]
+COMMANDS = sorted(typer.main.get_command(app).commands)  # every registered command
 
 
 def kdgat(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

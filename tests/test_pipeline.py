@@ -3,54 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import REPO, SHARED
+from .conftest import SHARED
+from .pipeline.workspace import add_real_sample, commit, make_workspace, run
 
 pytestmark = pytest.mark.slow
 
 # The synthetic chain end to end; the real sample through graphs (training it takes minutes).
-TARGETS = ["distill@synth", *(["graphs@can_sample"] if SHARED.is_dir() else [])]
-
-
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+TARGETS = ["evaluate@synth", *(["graphs@can_sample"] if SHARED.is_dir() else [])]
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git + DVC copy of the repository with tiny synthetic data, reproduced once."""
-    root = tmp_path_factory.mktemp("repo")
-    tracked = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout
-    for name in tracked.splitlines():
-        if (REPO / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, root / name)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["synth"].update(ecus=4, duration_s=4.0, attack_free_captures=1)
-    params.update(epochs=2, batch_size=32)
+    root = make_workspace(tmp_path_factory.mktemp("repo"))
     if SHARED.is_dir():  # the real set_01 sample goes through the same pipeline
-        params["datasets"].append("can_sample")
-        catalog = root / "data/catalog.yaml"  # the copy lives elsewhere: point at the sample
-        catalog.write_text(
-            catalog.read_text().replace("../shared/data/can-train-and-test-set_01", str(SHARED))
-        )
-        run(["kdgat", "fetch", "can_sample"], root)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    run(["git", "init", "-q"], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "copy"], root)
+        add_real_sample(root, SHARED)
+        commit(root, "can_sample")
     run(["dvc", "repro", *TARGETS], root)
     return root
 
@@ -68,6 +41,19 @@ def test_repro_builds_every_stage_and_reports(workspace: Path) -> None:
     graphs = json.loads((workspace / "metrics/synth/graphs.json").read_text())
     assert set(graphs["splits"]) == splits | {"val"}
     assert all(s["graphs"] > 0 for s in graphs["splits"].values())
+
+
+def test_evaluation_table_covers_every_model_and_scenario(workspace: Path) -> None:
+    evaluation = json.loads((workspace / "metrics/synth/evaluation.json").read_text())
+    assert {"vgae", "gat", "fusion_dqn", "fusion_dqn_small", "window_gbt"} <= set(evaluation)
+    assert set(evaluation["fusion_dqn"]) == {
+        "known_vehicle_known_attack",
+        "unknown_vehicle_unknown_attack",
+    }
+    table = run(["kdgat", "report"], workspace).stdout
+    assert "Per test scenario" in table and "fusion_stack_small" in table
+    plots = run(["dvc", "plots", "show", "--json"], workspace).stdout
+    assert "roc" in plots and "confusion" in plots
 
 
 def test_real_sample_goes_through_ingest_and_graphs(workspace: Path) -> None:

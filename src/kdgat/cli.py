@@ -169,16 +169,85 @@ def distill(
     _train("distill", dataset, params)
 
 
+def _fusion(stage: str, dataset: str, params: Path) -> None:
+    from kdgat.evaluation.stage import evaluate
+    from kdgat.fusion import stages
+    from kdgat.fusion.window_baseline import window_baseline
+
+    steps = {
+        "fusion_state": stages.fusion_state,
+        "window_baseline": window_baseline,
+        "train_dqn": stages.train_fusion,
+        "evaluate": evaluate,
+    }
+    results = steps[stage](dataset, config.load_params(params))
+    if stage != "evaluate":  # the evaluation is a file of its own; the table follows in report
+        typer.echo(json.dumps(results, indent=2, default=float))
+
+
+@app.command("fusion-state")
+def fusion_state(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Run both model pairs over every split; store each graph's fusion state."""
+    _fusion("fusion_state", dataset, params)
+
+
+@app.command("window-baseline")
+def window_baseline(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Train the non-graph baseline (boosted trees on per-window statistics)."""
+    _fusion("window_baseline", dataset, params)
+
+
+@app.command("train-dqn")
+def train_dqn(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Train the DQN fusion agent and the fusion baselines for both model pairs."""
+    _fusion("train_dqn", dataset, params)
+
+
+@app.command()
+def evaluate(
+    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
+) -> None:
+    """Evaluate every model on every test scenario: metrics/<dataset>/evaluation.json."""
+    _fusion("evaluate", dataset, params)
+
+
 @app.command()
 def report(params: ParamsOption = config.PARAMS_FILE) -> None:
     """Print the results table of every dataset in params.yaml."""
-    from kdgat.report import models_table, results_table
+    from kdgat.report import evaluation_table, models_table, results_table
 
     datasets = config.load_params(params).datasets
-    typer.echo(results_table(datasets, METRICS))
-    models = models_table(datasets)
-    if models:
-        typer.echo("\n" + models)
+    for table in (results_table(datasets, METRICS), models_table(datasets)):
+        if table:
+            typer.echo(table + "\n")
+    evaluation = evaluation_table(datasets, METRICS)
+    typer.echo(
+        "Per test scenario, thresholds chosen on validation:\n" + evaluation
+        if evaluation
+        else "no evaluation yet: run `dvc repro evaluate`"
+    )
+
+
+from kdgat.lakehouse import cli as lakehouse_cli  # noqa: E402  (the lakehouse's own commands)
+
+app.command("export")(lakehouse_cli.export)
+app.command("query")(lakehouse_cli.query)
+
+from kdgat.workspace import cli as workspace_cli  # noqa: E402  (remote, push, pull, doctor, ...)
+
+workspace_cli.register(app)
+
+from kdgat.hpo.cli import app as hpo_app  # noqa: E402  (kdgat hpo run|best)
+from kdgat.slurm.cli import app as slurm_app  # noqa: E402  (kdgat slurm submit|status|...)
+
+app.add_typer(hpo_app, name="hpo")
+app.add_typer(slurm_app, name="slurm")
 
 
 def run(args: list[str] | None = None) -> None:
@@ -186,6 +255,8 @@ def run(args: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # A deprecation inside Lightning itself, repeated every epoch; nothing a user can act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # Lightning's hint on any machine with SLURM installed; our sbatch scripts know.
+    warnings.filterwarnings("ignore", message=r".*The `srun` command is available.*")
     try:
         app(args=args, prog_name="kdgat", standalone_mode=False)
     except KdgatError as err:

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kdgat.errors import ConfigError
 
@@ -116,6 +123,31 @@ class KDParams(Overrides):
     recon_weight: float = Field(1.0, ge=0, description="student VGAE: match teacher outputs")
 
 
+class DQNParams(Frozen):
+    """The fusion agent (a contextual bandit when ``gamma`` is 0: windows are independent)."""
+
+    alphas: int = Field(21, ge=2, description="discrete fusion weights alpha in [0, 1]")
+    gamma: float = Field(0.0, ge=0, lt=1)
+    hidden: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    steps: int = Field(3000, ge=1)
+    batch_size: int = Field(256, ge=1)
+    buffer_size: int = Field(50_000, ge=1)
+    epsilon_start: float = Field(1.0, ge=0, le=1)
+    epsilon_end: float = Field(0.05, ge=0, le=1)
+    epsilon_decay_steps: int = Field(2000, ge=1)
+    target_update: int = Field(100, ge=1, description="steps between target-network syncs")
+    eval_every: int = Field(100, ge=1, description="steps between validation checks")
+
+
+class BaselineParams(Frozen):
+    """The non-graph baseline: gradient-boosted trees on per-window statistics."""
+
+    max_iter: int = Field(200, ge=1)
+    learning_rate: float = Field(0.1, gt=0)
+    max_leaf_nodes: int = Field(31, ge=2)
+
+
 class ThresholdParams(Frozen):
     method: Literal["youden", "max_f1"] = "max_f1"
 
@@ -123,6 +155,64 @@ class ThresholdParams(Frozen):
 class TrackingParams(Frozen):
     wandb: bool = False
     project: str = "kdgat"
+
+
+class LakehouseParams(Frozen):
+    """Where stage export uploads the lakehouse (credentials only from the environment)."""
+
+    uri: str = Field("", description="s3://bucket[/prefix]; empty: the local lakehouse/ only")
+    endpoint_url: str = Field("", description="S3-compatible endpoint (R2, local server)")
+    region: str = Field("", description="empty: AWS_REGION / AWS_DEFAULT_REGION")
+    attempts: int = Field(5, ge=1, description="tries per file before an upload fails")
+    backoff_s: float = Field(0.5, ge=0, description="wait after the first failure, doubling")
+
+    @field_validator("uri")
+    @classmethod
+    def _s3_uri(cls, value: str) -> str:
+        if value and (not value.startswith("s3://") or len(value) <= len("s3://")):
+            raise ValueError("must be empty (local only) or s3://bucket[/prefix]")
+        return value
+
+
+class SearchDimension(Frozen):
+    """One hyperparameter of an Optuna search: a range (low, high; log or step) or choices.
+
+    A range whose low and high are both integers is searched over integers.
+    """
+
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False
+    step: int | float | None = Field(None, gt=0)
+    choices: list[bool | int | float | str] | None = None
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> SearchDimension:
+        ranged = self.low is not None or self.high is not None or self.step is not None or self.log
+        if self.choices is not None:
+            if ranged or not self.choices:
+                raise ValueError("give a non-empty `choices` list, or low/high, not both")
+        elif self.low is None or self.high is None:
+            raise ValueError("give low and high (a range) or choices (a list)")
+        elif self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        elif self.log and (self.low <= 0 or self.step is not None):
+            raise ValueError("log: true needs low > 0 and no step")
+        return self
+
+
+class HPOParams(Frozen):
+    """Optuna studies (`kdgat hpo run`): what a trial optimises, how, and where studies live."""
+
+    metric: Literal["val/loss", "val/f1", "val/auroc"] = "val/loss"
+    sampler: Literal["tpe", "cmaes"] = "tpe"
+    pruner: Literal["median", "halving", "none"] = "median"
+    storage: str = Field(
+        ".kdgat/hpo/journal.log", description="journal file on shared storage, or an RDB URL"
+    )
+    startup_trials: int = Field(5, ge=0, description="random trials before TPE and pruning")
+    warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
+    space: dict[Literal["gat", "vgae"], dict[str, SearchDimension]] = {}
 
 
 class Params(Frozen):
@@ -144,8 +234,12 @@ class Params(Frozen):
     gat: GATParams
     vgae: VGAEParams
     kd: KDParams = KDParams()
+    dqn: DQNParams = DQNParams()
+    baseline: BaselineParams = BaselineParams()
     threshold: ThresholdParams = ThresholdParams()
     tracking: TrackingParams = TrackingParams()
+    lakehouse: LakehouseParams = LakehouseParams()
+    hpo: HPOParams = HPOParams()
 
 
 class DatasetEntry(Frozen):

@@ -35,3 +35,23 @@ class FormatError(KdgatError):
 
 class ValidationError(KdgatError):
     """Too many rows of a capture failed validation."""
+
+
+class LakehouseError(KdgatError):
+    """The lakehouse cannot be exported, uploaded or queried."""
+
+
+class RemoteError(KdgatError):
+    """A DVC remote is missing, unreachable, refuses the credentials or lacks data."""
+
+
+class WorkspaceError(KdgatError):
+    """The DVC workspace (repository, cache settings) cannot be read or configured."""
+
+
+class HPOError(KdgatError):
+    """An Optuna study cannot be created, run or applied (search space, storage, study)."""
+
+
+class SlurmError(KdgatError):
+    """A SLURM submission, status query or job worktree failed."""

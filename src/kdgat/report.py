@@ -46,6 +46,8 @@ def models_table(datasets: list[str], root: Path = MODELS) -> str:
     for name in datasets:
         for card_path in sorted((root / name).glob("*/model_card.json")):
             card = json.loads(card_path.read_text())
+            if "validation" not in card:  # not a trained graph model (e.g. window_gbt)
+                continue
             val = card["validation"]["val"]
             lines.append(
                 f"{name:<14} {card['model']:<12} {card['parameters']:>9,} {val['f1']:>7.3f} "
@@ -64,3 +66,29 @@ def _by_split(report: dict[str, Any]) -> dict[str, dict[str, int]]:
         stats["rows"] += capture["rows"] - capture["bad_rows"]
         stats["attack"] += capture["attack_rows"]
     return splits
+
+
+def evaluation_table(datasets: list[str], root: Path = METRICS) -> str:
+    """Per dataset: models as rows, test scenarios as columns, F1 and AUROC in each cell."""
+    sections = []
+    for name in datasets:
+        path = root / name / "evaluation.json"
+        if not path.exists():
+            continue
+        evaluation = json.loads(path.read_text())
+        scenarios = list(next(iter(evaluation.values())))
+        header = f"{name:<20}" + "".join(f" {s[:26]:>26}" for s in scenarios)
+        sub = f"{'model':<20}" + "".join(f" {'F1':>12} {'AUROC':>13}" for _ in scenarios)
+        rows = [
+            f"{model:<20}"
+            + "".join(
+                f" {_number(by[s]['f1']):>12} {_number(by[s]['auroc']):>13}" for s in scenarios
+            )
+            for model, by in evaluation.items()
+        ]
+        sections.append("\n".join([header, sub, *rows]))
+    return "\n\n".join(sections)
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -7,30 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kdgat.config import GraphParams
+from ..tiny import DATASET, tiny_params
 
-from ..conftest import REPO
-from ..helpers import synthetic_graphs
-
-DATASET = "tiny"
-
-
-def tiny_params(**changes: object) -> dict:
-    """params.yaml with the repository's model sizes, shrunk data and epochs."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params.update(datasets=[DATASET], epochs=2, batch_size=32, patience=10)
-    params.update(changes)
-    return params
-
-
-@pytest.fixture(scope="session")
-def graphs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """data/graphs/tiny (and data/processed/tiny) inside a fresh folder."""
-    root = tmp_path_factory.mktemp("workspace")
-    params = GraphParams(window=50, stride=50, val_fraction=0.3)
-    scenarios = {"known_vehicle_known_attack": ["dos"]}
-    synthetic_graphs(root, DATASET, params, scenarios, seed=5, duration_s=3.0)
-    return root
+__all__ = ["DATASET", "tiny_params"]
 
 
 @pytest.fixture

@@ -7,38 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kdgat.config import load_params
-from kdgat.training import stages
 from kdgat.training.artifacts import load_model
 
 from .conftest import DATASET
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def trained(graphs_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Run train_vgae, train_gat (with curriculum) and distill once, in one workspace."""
-    import os
-
-    import yaml
-
-    from .conftest import tiny_params
-
-    root = tmp_path_factory.mktemp("trained")
-    (root / "data").mkdir()
-    (root / "data/graphs").symlink_to(graphs_root / "data/graphs")
-    (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        p = load_params(root / "params.yaml")
-        stages.train_vgae(DATASET, p)
-        stages.train_gat(DATASET, p)
-        stages.distill(DATASET, p)
-    finally:
-        os.chdir(previous)
-    return root
 
 
 @pytest.mark.parametrize("name", ["vgae", "gat", "gat_small", "vgae_small"])

@@ -54,11 +54,11 @@ def settings(p: Params, section: Overrides) -> Settings:
     )
 
 
-def _store_meta(dataset: str) -> dict[str, Any]:
+def store_meta(dataset: str) -> dict[str, Any]:
     return json.loads((GRAPHS / dataset / "meta.json").read_text())
 
 
-def _shapes(meta: dict[str, Any]) -> dict[str, int]:
+def model_shapes(meta: dict[str, Any]) -> dict[str, int]:
     return {
         "in_channels": len(meta["node_features"]),
         "edge_dim": len(meta["edge_features"]),
@@ -66,7 +66,7 @@ def _shapes(meta: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def _expect(meta: dict[str, Any]) -> dict[str, Any]:
+def store_expectation(meta: dict[str, Any]) -> dict[str, Any]:
     """What the model is built for; a store built otherwise is refused."""
     keys = ("format_version", "window", "stride", "node_features", "edge_features", "vocab_size")
     return {k: meta[k] for k in keys}
@@ -83,7 +83,7 @@ def _run(
     p: Params,
     reload_every_epoch: bool = False,
 ) -> dict[str, Any]:
-    meta = _store_meta(dataset)
+    meta = store_meta(dataset)
     run_name = f"{name}@{dataset}"
     fingerprint = {"arguments": arguments, "source_hash": meta["source_hash"]}
     results = fit(
@@ -102,8 +102,8 @@ def _run(
 
 def train_vgae(dataset: str, p: Params) -> dict[str, Any]:
     """The VGAE teacher, on benign training graphs only."""
-    meta, s = _store_meta(dataset), settings(p, p.vgae)
-    arguments = {**_shapes(meta), **p.vgae.large.model_dump()}
+    meta, s = store_meta(dataset), settings(p, p.vgae)
+    arguments = {**model_shapes(meta), **p.vgae.large.model_dump()}
     task = VGAETask(
         VGAE(**arguments),
         meta["vocab_size"],
@@ -112,7 +112,9 @@ def train_vgae(dataset: str, p: Params) -> dict[str, Any]:
         p.vgae.loss_weights,
         p.vgae.score_weights,
     )
-    data = GraphData(GRAPHS / dataset, s.batch_size, s.seed, benign_only=True, expect=_expect(meta))
+    data = GraphData(
+        GRAPHS / dataset, s.batch_size, s.seed, benign_only=True, expect=store_expectation(meta)
+    )
     return _run(dataset, "vgae", "vgae", arguments, task, data, s, p)
 
 
@@ -130,8 +132,8 @@ def vgae_hardness(dataset: str, p: Params, batch_size: int) -> np.ndarray:
 
 def train_gat(dataset: str, p: Params) -> dict[str, Any]:
     """The GAT teacher (with the VGAE-driven curriculum when ``gat.curriculum``)."""
-    meta, s = _store_meta(dataset), settings(p, p.gat)
-    arguments = {**_shapes(meta), **p.gat.large.model_dump()}
+    meta, s = store_meta(dataset), settings(p, p.gat)
+    arguments = {**model_shapes(meta), **p.gat.large.model_dump()}
     labels = np.asarray(open_store(GRAPHS / dataset / "train").arrays.y)
     curriculum = None
     if p.gat.curriculum:
@@ -148,15 +150,19 @@ def train_gat(dataset: str, p: Params) -> dict[str, Any]:
         p.gat.focal_gamma,
     )
     data = GraphData(
-        GRAPHS / dataset, s.batch_size, s.seed, epoch_indices=curriculum, expect=_expect(meta)
+        GRAPHS / dataset,
+        s.batch_size,
+        s.seed,
+        epoch_indices=curriculum,
+        expect=store_expectation(meta),
     )
     return _run(dataset, "gat", "gat", arguments, task, data, s, p, curriculum is not None)
 
 
 def distill(dataset: str, p: Params) -> dict[str, dict[str, Any]]:
     """Small GAT and small VGAE students from their frozen teachers."""
-    meta, s = _store_meta(dataset), settings(p, p.kd)
-    shapes = _shapes(meta)
+    meta, s = store_meta(dataset), settings(p, p.kd)
+    shapes = model_shapes(meta)
     teacher_gat, _ = load_typed(MODELS / dataset / "gat", GATClassifier)
     teacher_vgae, _ = load_typed(MODELS / dataset / "vgae", VGAE)
     gat_args = {**shapes, **p.gat.small.model_dump()}
@@ -180,7 +186,7 @@ def distill(dataset: str, p: Params) -> dict[str, dict[str, Any]]:
         p.kd.latent_weight,
         p.kd.recon_weight,
     )
-    root, expect = GRAPHS / dataset, _expect(meta)
+    root, expect = GRAPHS / dataset, store_expectation(meta)
     return {
         "gat_small": _run(
             dataset,

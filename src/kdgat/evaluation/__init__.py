@@ -1,0 +1,1 @@
+"""Per-scenario evaluation of every model with thresholds calibrated on validation."""

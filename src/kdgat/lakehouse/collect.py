@@ -1,0 +1,327 @@
+"""Read a workspace's results into lakehouse rows (no writing here).
+
+Sources, per dataset ``ds`` (all paths relative to the workspace root):
+
+- ``metrics/<ds>/evaluation.json``: ``{model: {scenario: {metric: value}}}`` (evaluate stage);
+- ``models/<ds>/**/model_card.json`` (+ ``thresholds.json``, ``model.pt`` beside it);
+- ``dvclive/<model>/<ds>/plots/metrics/**/*.tsv``: per-epoch curves;
+- ``metrics/<ds>/ingest_report.json`` and ``metrics/<ds>/graphs.json``: the data.
+
+A run's id comes from the model card (git revision at training time, settings and
+architecture, data hash), so re-exporting an unchanged run gives the same id. A model
+without a card (e.g. a baseline fitted inside the evaluate stage) is identified by the
+export's git revision, the params it was given, and the dataset's data hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from kdgat.errors import LakehouseError
+from kdgat.lakehouse.ids import md5_file, run_id, stable_hash
+from kdgat.lakehouse.tables import Rows
+
+GRAPH_FAMILIES = {"gat", "vgae"}
+TRAINING_STAGES = {
+    "gat": "train_gat",
+    "vgae": "train_vgae",
+    "fusion": "train_dqn",
+    "baseline": "window_baseline",
+}
+CHECKPOINTS = ("model.pt", "model.pkl")
+FUSION_CHECKPOINTS = {"dqn": "dqn.pt", "stack": "stacker.pkl"}
+RUN_INFO = ("host", "slurm_job_id", "device", "started_at", "duration_s", "peak_memory_mb")
+
+
+def collect(
+    root: Path,
+    datasets: Mapping[str, Mapping[str, str]],
+    git_revision: str,
+    fallback_params: Mapping[str, Any],
+    dvc_experiment: str | None = None,
+) -> Rows:
+    """Rows of every table for ``datasets`` (name -> catalog fields domain/format/source)."""
+    rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "datasets": [], "models": []}
+    for dataset, info in datasets.items():
+        data_row = dataset_row(root, dataset, info)
+        rows["datasets"].append(data_row)
+        context = {
+            "git_revision": git_revision,
+            "params": dict(fallback_params),
+            "data_hash": data_row["data_hash"],
+            "dvc_experiment": dvc_experiment,
+        }
+        for table, new in dataset_runs(root, dataset, context).items():
+            rows[table].extend(new)
+    return rows
+
+
+def dataset_runs(root: Path, dataset: str, context: Mapping[str, Any]) -> Rows:
+    """runs, metrics, epoch_metrics and models rows of one dataset."""
+    evaluation = load_evaluation(root / "metrics" / dataset / "evaluation.json", dataset)
+    cards: dict[str, tuple[Path | None, dict[str, Any] | None]] = dict(
+        find_cards(root / "models" / dataset)
+    )
+    models_dir = root / "models" / dataset
+    rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "models": []}
+    for model in sorted(set(evaluation) | set(cards)):
+        found = cards.get(model, (None, None))
+        run = run_row(dataset, model, found[1], context, evaluated=model in evaluation)
+        rid = run["run_id"]
+        rows["runs"].append(run)
+        rows["metrics"].extend(metric_rows(dataset, rid, model, evaluation.get(model, {})))
+        curves = root / "dvclive" / model / dataset / "plots" / "metrics"
+        rows["epoch_metrics"].extend(epoch_rows(dataset, rid, curves))
+        rows["models"].append(model_row(dataset, rid, model, found, evaluation, models_dir))
+    return rows
+
+
+def load_json(path: Path, fix: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LakehouseError(f"{path}: not found. Fix: {fix}") from None
+    except json.JSONDecodeError as err:
+        raise LakehouseError(f"{path}: not valid JSON ({err}). Fix: {fix}") from None
+
+
+def load_evaluation(path: Path, dataset: str) -> dict[str, dict[str, dict[str, float | None]]]:
+    """evaluation.json, checked to be ``{model: {scenario: {metric: number}}}``."""
+    fix = f"run `dvc repro evaluate@{dataset}`"
+    raw = load_json(path, fix)
+    if not isinstance(raw, dict):
+        raise LakehouseError(f"{path}: expected {{model: {{scenario: {{metric: value}}}}}}")
+    for model, scenarios in raw.items():
+        if not isinstance(scenarios, dict):
+            raise LakehouseError(f"{path}: {model}: expected {{scenario: {{metric: value}}}}")
+        for scenario, metrics in scenarios.items():
+            if not isinstance(metrics, dict):
+                raise LakehouseError(f"{path}: {model}.{scenario}: expected {{metric: value}}")
+            for metric, value in metrics.items():
+                if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int | float)
+                ):
+                    raise LakehouseError(
+                        f"{path}: {model}.{scenario}.{metric} is {value!r}, not a number. "
+                        f"Fix: {fix}"
+                    )
+    return raw
+
+
+def find_cards(models_dir: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Model name -> (folder, model card) for every card under ``models/<dataset>/``."""
+    cards: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(models_dir.glob("**/model_card.json")):
+        card = load_json(path, "re-run the stage that trained this model")
+        cards[str(card.get("model") or path.parent.name)] = (path.parent, card)
+    return cards
+
+
+def classify(model: str) -> dict[str, Any]:
+    """family, size and kd from the model's name (``gat_small``, ``fusion_dqn_small``...)."""
+    small = model.endswith("_small")
+    base = model.removesuffix("_small")
+    family = "fusion" if base.startswith("fusion_") else base
+    if family not in GRAPH_FAMILIES | {"fusion"}:
+        family = "baseline"
+    size = "small" if small else (None if family == "baseline" else "large")
+    return {"family": family, "size": size, "kd": small}
+
+
+def stage_of(model: str, family: str) -> str:
+    if family in GRAPH_FAMILIES and model.endswith("_small"):
+        return "distill"
+    return TRAINING_STAGES.get(family, "evaluate")
+
+
+def run_row(
+    dataset: str,
+    model: str,
+    card: dict[str, Any] | None,
+    context: Mapping[str, Any],
+    evaluated: bool,
+) -> dict[str, Any]:
+    kind = classify(model)
+    card = card or {}
+    stage = str(card.get("stage") or stage_of(model, kind["family"]))
+    params = (
+        {"settings": card["settings"], "architecture": card.get("architecture")}
+        if "settings" in card
+        else context["params"]  # no recorded settings: everything the export was given
+    )
+    revision = str(card.get("git_revision") or context["git_revision"])
+    data_hash = str(card.get("data_hash") or context["data_hash"])
+    info = {**card, **(card.get("run") or {})}  # per-run facts, if the trainer recorded them
+    return {
+        "dataset": dataset,
+        "run_id": run_id(revision, stage, dataset, model, params, data_hash),
+        "model": model,
+        **kind,
+        "stage": stage,
+        "git_revision": revision,
+        "dvc_experiment": context["dvc_experiment"],
+        "params_hash": stable_hash(params),
+        "params": json.dumps(params, sort_keys=True, default=str),
+        "data_hash": data_hash,
+        **{key: info.get(key) for key in RUN_INFO},
+        "started_at": _timestamp(info.get("started_at")),
+        "slurm_job_id": None if info.get("slurm_job_id") is None else str(info["slurm_job_id"]),
+        "status": "evaluated" if evaluated else "not_evaluated",
+    }
+
+
+def _timestamp(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def metric_rows(
+    dataset: str, rid: str, model: str, scenarios: Mapping[str, Mapping[str, float | None]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "dataset": dataset,
+            "run_id": rid,
+            "model": model,
+            "scenario": scenario,
+            "metric": metric,
+            "value": None if value is None else float(value),
+        }
+        for scenario, metrics in scenarios.items()
+        for metric, value in metrics.items()
+    ]
+
+
+def epoch_rows(dataset: str, rid: str, curves: Path) -> list[dict[str, Any]]:
+    """dvclive's per-step TSVs (``val/f1.tsv``: step, f1) joined to the epoch of each step."""
+    if not curves.is_dir():
+        return []
+    epochs = {int(step): int(float(epoch)) for step, epoch in _tsv(curves / "epoch.tsv")}
+    rows = []
+    for path in sorted(curves.glob("**/*.tsv")):
+        name = path.relative_to(curves).with_suffix("").as_posix()
+        if name == "epoch":
+            continue
+        for step, value in _tsv(path):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "run_id": rid,
+                    "epoch": epochs.get(int(step)),
+                    "step": int(step),
+                    "name": name,
+                    "value": float(value),
+                }
+            )
+    return rows
+
+
+def _tsv(path: Path) -> list[tuple[str, str]]:
+    """(step, value) pairs of a two-column dvclive TSV; none when the file is absent."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        header = next(reader, None)
+        if header is None or len(header) < 2 or header[0] != "step":
+            raise LakehouseError(
+                f"{path}: expected a dvclive TSV with columns step<TAB>value. "
+                "Fix: re-run the training stage that wrote it"
+            )
+        return [(row[0], row[1]) for row in reader if len(row) >= 2]
+
+
+def model_row(
+    dataset: str,
+    rid: str,
+    model: str,
+    found: tuple[Path | None, dict[str, Any] | None],
+    evaluation: Mapping[str, Mapping[str, Mapping[str, float | None]]],
+    models_dir: Path,
+) -> dict[str, Any]:
+    """Size, parameters, checkpoint and threshold of a run's model."""
+    folder, card = found
+    facts = (model_files(folder) if folder is not None else fusion_model(models_dir, model)) or {}
+    checkpoint = facts.get("checkpoint")
+    return {
+        "dataset": dataset,
+        "run_id": rid,
+        "model": model,
+        "size": classify(model)["size"],
+        "parameters": (card or {}).get("parameters") or _evaluated_params(evaluation, model),
+        "checkpoint_md5": md5_file(checkpoint) if checkpoint else None,
+        "checkpoint_bytes": checkpoint.stat().st_size if checkpoint else None,
+        "threshold": facts.get("threshold"),
+        "threshold_method": facts.get("method"),
+    }
+
+
+def model_files(folder: Path) -> dict[str, Any]:
+    """Threshold (thresholds.json) and checkpoint file of a model folder with a card."""
+    thresholds: dict[str, Any] = {}
+    if (folder / "thresholds.json").is_file():
+        thresholds = load_json(folder / "thresholds.json", "re-run the training stage")
+    return {
+        "threshold": thresholds.get("threshold"),
+        "method": thresholds.get("method"),
+        "checkpoint": next((folder / n for n in CHECKPOINTS if (folder / n).is_file()), None),
+    }
+
+
+def fusion_model(models_dir: Path, model: str) -> dict[str, Any] | None:
+    """A fusion variant's facts from ``fusion/<teacher|student>/fusion.json`` (which holds
+    every variant of a pair): threshold, method and checkpoint file."""
+    if classify(model)["family"] != "fusion":
+        return None
+    pair = "student" if model.endswith("_small") else "teacher"
+    variant = model.removesuffix("_small").removeprefix("fusion_")
+    folder = models_dir / "fusion" / pair
+    if not (folder / "fusion.json").is_file():
+        return None
+    info = load_json(folder / "fusion.json", f"re-run the stage that wrote {folder}")
+    checkpoint = folder / FUSION_CHECKPOINTS.get(variant, "")
+    return {
+        "threshold": (info.get("thresholds") or {}).get(variant),
+        "method": info.get("threshold_method"),
+        "checkpoint": checkpoint if checkpoint.is_file() else None,
+    }
+
+
+def _evaluated_params(
+    evaluation: Mapping[str, Mapping[str, Mapping[str, float | None]]], model: str
+) -> int | None:
+    """The evaluate stage's ``params`` metric (the same in every scenario)."""
+    for metrics in evaluation.get(model, {}).values():
+        value = metrics.get("params")
+        if value is not None and math.isfinite(value):
+            return int(value)
+    return None
+
+
+def dataset_row(root: Path, dataset: str, info: Mapping[str, str]) -> dict[str, Any]:
+    """The data behind a dataset's runs, from its ingest and graph reports."""
+    metrics = root / "metrics" / dataset
+    ingest = load_json(metrics / "ingest_report.json", f"run `dvc repro ingest@{dataset}`")
+    graphs = load_json(metrics / "graphs.json", f"run `dvc repro graphs@{dataset}`")
+    splits = graphs.get("splits", {})
+    captures = ingest.get("captures", {})
+    content = sorted(str(c.get("content_hash")) for c in captures.values())
+    return {
+        "dataset": dataset,
+        "domain": ingest.get("domain", info.get("domain")),
+        "format": ingest.get("format", info.get("format")),
+        "source": info.get("source"),
+        "captures": ingest.get("unique_captures"),
+        "frames": ingest.get("rows"),
+        "bad_rows": ingest.get("bad_rows"),
+        "graphs": {split: int(stats["graphs"]) for split, stats in sorted(splits.items())},
+        "attack_fraction": ingest.get("attack_fraction"),
+        "vocab_size": graphs.get("vocab_size"),
+        "schema_version": ingest.get("schema_version"),
+        "data_hash": stable_hash({"captures": content, "splits": splits}),
+    }

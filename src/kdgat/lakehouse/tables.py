@@ -1,0 +1,132 @@
+"""Table schemas of the lakehouse: explicit, versioned pyarrow schemas.
+
+Bump ``SCHEMA_VERSION`` when a column changes meaning or type; adding a nullable column
+keeps old files readable (the reader unions files by column name). Every table has the
+``dataset`` partition column (stored in the hive path ``dataset=<name>``, not in the file)
+and ``export_id`` / ``exported_at``, which the query layer uses to keep only the latest
+export of a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+PARTITION = "dataset"
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+_EXPORT = [
+    pa.field("export_id", pa.string(), nullable=False),
+    pa.field("exported_at", TIMESTAMP, nullable=False),
+]
+
+
+def _schema(name: str, fields: list[pa.Field]) -> pa.Schema:
+    meta = {"kdgat.table": name, "kdgat.schema_version": str(SCHEMA_VERSION)}
+    return pa.schema([pa.field(PARTITION, pa.string(), nullable=False), *fields, *_EXPORT], meta)
+
+
+RUNS = _schema(
+    "runs",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("family", pa.string()),  # vgae | gat | fusion | baseline
+        pa.field("size", pa.string()),  # large | small (None: not a sized model)
+        pa.field("stage", pa.string()),  # the DVC stage that trained it
+        pa.field("kd", pa.bool_()),  # trained by knowledge distillation (or fuses students)
+        pa.field("git_revision", pa.string()),
+        pa.field("dvc_experiment", pa.string()),
+        pa.field("params_hash", pa.string()),
+        pa.field("params", pa.string()),  # the run's settings as JSON
+        pa.field("data_hash", pa.string()),
+        pa.field("host", pa.string()),
+        pa.field("slurm_job_id", pa.string()),
+        pa.field("device", pa.string()),
+        pa.field("started_at", TIMESTAMP),
+        pa.field("duration_s", pa.float64()),
+        pa.field("peak_memory_mb", pa.float64()),
+        pa.field("status", pa.string()),  # evaluated | not_evaluated
+    ],
+)
+
+METRICS = _schema(
+    "metrics",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+    ],
+)
+
+EPOCH_METRICS = _schema(
+    "epoch_metrics",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("epoch", pa.int64()),
+        pa.field("step", pa.int64(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),  # dvclive key, e.g. val/f1
+        pa.field("value", pa.float64()),
+    ],
+)
+
+DATASETS = _schema(
+    "datasets",
+    [
+        pa.field("domain", pa.string()),
+        pa.field("format", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("captures", pa.int64()),
+        pa.field("frames", pa.int64()),
+        pa.field("bad_rows", pa.int64()),
+        pa.field("graphs", pa.map_(pa.string(), pa.int64())),  # per split
+        pa.field("attack_fraction", pa.float64()),
+        pa.field("vocab_size", pa.int64()),
+        pa.field("schema_version", pa.int64()),  # of the ingested data (ingest report)
+        pa.field("data_hash", pa.string(), nullable=False),
+    ],
+)
+
+MODELS = _schema(
+    "models",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("size", pa.string()),
+        pa.field("parameters", pa.int64()),
+        pa.field("checkpoint_md5", pa.string()),  # = DVC's cache key of model.pt
+        pa.field("checkpoint_bytes", pa.int64()),
+        pa.field("threshold", pa.float64()),
+        pa.field("threshold_method", pa.string()),
+    ],
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "runs": RUNS,
+    "metrics": METRICS,
+    "epoch_metrics": EPOCH_METRICS,
+    "datasets": DATASETS,
+    "models": MODELS,
+}
+
+Rows = dict[str, list[dict[str, Any]]]  # table name -> rows (dicts keyed by column)
+
+
+def to_arrow(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table of the table's schema; a missing or mistyped column fails here."""
+    schema = SCHEMAS[table]
+    rows = list(rows)
+    columns = {name: [row.get(name) for row in rows] for name in schema.names}
+    try:
+        return pa.table(columns, schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
+        raise ValueError(f"lakehouse table {table!r}: rows do not fit the schema ({err})") from err
+
+
+def empty(table: str) -> pa.Table:
+    return SCHEMAS[table].empty_table()

@@ -1,0 +1,89 @@
+"""Small bridges to DVC: find the repository, edit its config, run its commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from kdgat.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from dvc.repo import Repo
+
+Level = Literal["repo", "local"]  # .dvc/config (tracked) | .dvc/config.local (this clone only)
+CONFIG_FILES = {"repo": ".dvc/config", "local": ".dvc/config.local"}
+
+
+def find_root(start: Path) -> Path:
+    """The DVC repository holding ``start`` (the folder with ``.dvc/``)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".dvc").is_dir():
+            return folder
+    raise WorkspaceError(
+        f"{start}: not inside a DVC repository (no .dvc/ folder here or above); "
+        "fix: run the command from your kdgat clone"
+    )
+
+
+@contextmanager
+def edit_config(root: Path, level: Level) -> Iterator[dict[str, Any]]:
+    """Edit one DVC config file as a dict; DVC validates the merged result on exit.
+
+    DVC's own ``Config.edit`` is what `dvc remote add` / `dvc config` use, so paths,
+    section names and validation are exactly theirs.
+    """
+    from dvc.config import Config, ConfigError
+
+    try:
+        with Config(dvc_dir=str(root / ".dvc")).edit(level) as conf:
+            yield conf
+    except ConfigError as err:
+        raise WorkspaceError(f"{root / CONFIG_FILES[level]}: {err}") from err
+
+
+def read_config(root: Path, level: Level | None = None) -> dict[str, Any]:
+    """The merged DVC config (``level`` None) or one file's settings."""
+    from dvc.config import Config, ConfigError
+
+    try:
+        return dict(Config(dvc_dir=str(root / ".dvc")).read(level))
+    except ConfigError as err:
+        where = root / CONFIG_FILES[level] if level else root / ".dvc"
+        raise WorkspaceError(f"{where}: {err}") from err
+
+
+@contextmanager
+def open_repo(root: Path) -> Iterator[Repo]:
+    """A DVC ``Repo`` at ``root``, closed afterwards (it holds a state database)."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        repo = Repo(str(root))
+    except DvcException as err:
+        raise WorkspaceError(f"{root}: cannot open the DVC repository: {err}") from err
+    try:
+        yield repo
+    except DvcException as err:  # e.g. a dvc.yaml that does not parse: one line, no traceback
+        raise WorkspaceError(f"{root}: DVC cannot read the workspace: {err}") from err
+    finally:
+        repo.close()
+
+
+def run_dvc(
+    args: list[str], root: Path, env: Mapping[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dvc ARGS`` (this interpreter's DVC) in ``root``; output captured, never raises."""
+    return subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=root,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

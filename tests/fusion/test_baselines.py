@@ -1,0 +1,45 @@
+"""Fusion baselines and where fusion choices are made."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kdgat.fusion.baselines import fit_stacker, selection_set, tune_alpha
+from kdgat.fusion.dqn import Experience, alpha_grid
+
+
+def experience(y: np.ndarray, p_gat: np.ndarray, s_vgae: np.ndarray) -> Experience:
+    states = np.column_stack([p_gat, s_vgae]).astype(np.float32)
+    return Experience(states, p_gat, s_vgae, y)
+
+
+def test_tuned_alpha_follows_the_informative_model() -> None:
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.4).astype(np.int64)
+    informative = np.clip(y + rng.normal(0, 0.2, 400), 0, 1)
+    noise = rng.random(400)
+    assert tune_alpha(experience(y, informative, noise), alpha_grid(11), "max_f1") >= 0.9
+    assert tune_alpha(experience(y, noise, informative), alpha_grid(11), "max_f1") <= 0.1
+
+
+def test_stacker_scores_rank_attacks_first() -> None:
+    rng = np.random.default_rng(1)
+    y = (rng.random(500) < 0.2).astype(np.int64)
+    data = experience(y, np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1), rng.random(500))
+    scores = fit_stacker(data, seed=0).predict_proba(data.states)[:, 1]
+    assert scores[y == 1].mean() > scores[y == 0].mean() + 0.2
+
+
+def test_selection_uses_validation_when_it_has_both_classes() -> None:
+    train = experience(np.array([0, 1, 0]), np.zeros(3), np.zeros(3))
+    val = experience(np.array([0, 1]), np.ones(2), np.ones(2))
+    chosen, where = selection_set(val, train)
+    assert where == "val" and chosen is val
+
+
+def test_selection_falls_back_to_train_and_val_when_validation_is_benign_only() -> None:
+    train = experience(np.array([0, 1, 0]), np.zeros(3), np.zeros(3))
+    val = experience(np.array([0, 0]), np.ones(2), np.ones(2))
+    chosen, where = selection_set(val, train)
+    assert where == "train+val"
+    assert chosen.y.tolist() == [0, 1, 0, 0, 0] and chosen.states.shape == (5, 2)

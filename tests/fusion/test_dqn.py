@@ -1,0 +1,103 @@
+"""The DQN fusion agent: it must learn *per window* which model to trust."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from kdgat.fusion.baselines import tune_alpha
+from kdgat.fusion.dqn import (
+    DQNSettings,
+    Experience,
+    ReplayBuffer,
+    alpha_grid,
+    choose_alpha,
+    class_weights,
+    epsilon,
+    fuse,
+    policy_value,
+    reward,
+    train_dqn,
+)
+from kdgat.training.thresholds import binary_metrics, choose_threshold
+
+
+def split_experts(n: int, seed: int) -> Experience:
+    """Half the windows: the GAT is right and the VGAE guesses; the other half, the reverse.
+
+    The first state feature says which half a window is in, so only a policy that
+    reads the state can be right everywhere; any single fixed alpha is wrong on a half.
+    """
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    context = rng.random(n) < 0.5
+    sharp = np.where(y == 1, 0.9, 0.1) + rng.normal(0, 0.05, n)
+    noise = rng.random(n)
+    p_gat = np.clip(np.where(context, sharp, noise), 0, 1)
+    s_vgae = np.clip(np.where(context, noise, sharp), 0, 1)
+    states = np.column_stack([context, p_gat, s_vgae, rng.normal(size=n)]).astype(np.float32)
+    return Experience(states, p_gat, s_vgae, y)
+
+
+def f1_at_val_threshold(scores: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray]):
+    return binary_metrics(scores, y, choose_threshold(*val, "max_f1"))["f1"]
+
+
+def test_contextual_policy_beats_every_fixed_weight() -> None:
+    train, val, test = (split_experts(n, seed) for n, seed in ((2000, 0), (600, 1), (1000, 2)))
+    settings = DQNSettings(steps=500, eval_every=50, epsilon_decay_steps=300, batch_size=128)
+    q, summary = train_dqn(train, val, settings, seed=0)
+    alphas = alpha_grid(settings.num_actions)
+    chosen = choose_alpha(q, test.states, alphas)
+    context = test.states[:, 0] == 1
+    assert chosen[context].mean() > 0.8 and chosen[~context].mean() < 0.2  # trusts the right one
+    fused = {
+        "dqn": lambda d: fuse(d.p_gat, d.s_vgae, choose_alpha(q, d.states, alphas)),
+        "avg": lambda d: fuse(d.p_gat, d.s_vgae, tune_alpha(val, alphas, "max_f1")),
+    }
+    f1 = {name: f1_at_val_threshold(f(test), test.y, (f(val), val.y)) for name, f in fused.items()}
+    assert f1["dqn"] > 0.95 and f1["dqn"] > f1["avg"] + 0.05, f1
+    assert summary["best_value"] == pytest.approx(
+        policy_value(q, val, alphas, class_weights(val.y)), abs=1e-6
+    )
+
+
+def test_training_is_repeatable_with_a_seed() -> None:
+    data = split_experts(500, 3)
+    settings = DQNSettings(steps=60, eval_every=20, batch_size=32)
+    first, _ = train_dqn(data, data, settings, seed=7)
+    second, _ = train_dqn(data, data, settings, seed=7)
+    for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_double_dqn_with_discount_trains_to_finite_values() -> None:
+    data = split_experts(400, 4)
+    q, summary = train_dqn(data, data, DQNSettings(steps=50, gamma=0.9, eval_every=25), seed=0)
+    assert np.isfinite(summary["final_loss"])
+    assert np.isfinite(q(torch.as_tensor(data.states)).detach().numpy()).all()
+
+
+def test_reward_signs_and_class_balance() -> None:
+    y = np.array([1, 1, 1, 0])
+    weights = class_weights(y)
+    assert weights[0] * 1 == pytest.approx(weights[1] * 3)  # one benign weighs three attacks
+    r = reward(np.array([0.9, 0.1, 0.5, 0.2]), y, weights)
+    assert r[0] > 0 > r[1] and r[2] == 0 and r[3] > 0
+
+
+def test_epsilon_decays_linearly_then_holds() -> None:
+    s = DQNSettings(epsilon_start=1.0, epsilon_end=0.1, epsilon_decay_steps=100)
+    assert [epsilon(k, s) for k in (0, 50, 100, 1000)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
+
+
+def test_replay_buffer_wraps_around_and_keeps_the_newest() -> None:
+    buffer = ReplayBuffer(capacity=5, state_dim=1)
+    for start in (0, 3):
+        values = torch.arange(start, start + 3, dtype=torch.float32)
+        buffer.add(values[:, None], values.long(), values, values[:, None])
+    assert buffer.size == 5
+    assert sorted(buffer.rewards.tolist()) == [1.0, 2.0, 3.0, 4.0, 5.0]  # 0 was overwritten
+    states, actions, rewards, _ = buffer.sample(50, torch.Generator().manual_seed(0))
+    assert torch.equal(states[:, 0], rewards) and torch.equal(actions.float(), rewards)

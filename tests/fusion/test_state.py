@@ -1,0 +1,66 @@
+"""Fusion state: calibration, confidence, and batched inference equal to one graph at a time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kdgat.fusion import state
+from kdgat.graphs.arrays import GraphArrays
+from kdgat.graphs.store import open_store
+from kdgat.training.artifacts import load_model
+
+from ..tiny import DATASET
+
+
+def test_calibration_is_half_at_the_threshold_and_monotone() -> None:
+    validation = np.array([1.0, 2.0, 3.0, 4.0, 5.0])  # IQR 2
+    scores = np.array([-100.0, 2.0, 4.0, 6.0, 1e9])
+    calibrated = state.calibrate(scores, threshold=4.0, validation=validation)
+    assert calibrated[2] == 0.5
+    assert np.all(np.diff(calibrated) >= 0) and calibrated[0] < 1e-20 < 1 - calibrated[3]
+    assert calibrated[3] == pytest.approx(1 / (1 + np.exp(-1)))  # one IQR above
+    assert calibrated.min() >= 0 and calibrated.max() <= 1
+
+
+def test_confidence_is_one_when_certain_and_zero_for_a_coin_flip() -> None:
+    p = np.array([0.0, 0.5, 1.0], dtype=np.float32)  # float32 1.0 once gave NaN
+    assert state.binary_entropy_confidence(p) == pytest.approx([1.0, 0.0, 1.0])
+
+
+def test_batched_outputs_equal_one_graph_at_a_time(trained: Path) -> None:
+    store = open_store(trained / "data/graphs" / DATASET / "val")
+    vgae, args = load_model(trained / "models" / DATASET / "vgae")
+    gat, _ = load_model(trained / "models" / DATASET / "gat")
+    weights = {"features": 1.0, "ids": 1.0, "neighbours": 1.0}
+    batched = state.model_outputs(vgae, gat, store, weights, args["vocab_size"])
+    for i in (0, len(store) // 2, len(store) - 1):
+        one = _single(store.arrays, i)
+        alone = state.model_outputs(vgae, gat, one, weights, args["vocab_size"])
+        for name, values in alone.items():
+            assert values[0] == pytest.approx(batched[name][i], rel=1e-4, abs=1e-5), name
+
+
+def _single(graphs: GraphArrays, i: int) -> GraphArrays:
+    return graphs.select(np.array([i]))
+
+
+def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
+    raw = {
+        "s_vgae": np.array([0.1, 5.0, 5.0]),
+        "err_features": np.zeros(3),
+        "err_ids": np.zeros(3),
+        "err_neighbours": np.zeros(3),
+        "err_kl": np.zeros(3),
+        "mu_norm": np.zeros(3),
+        "mu_std": np.zeros(3),
+        "logstd_mean": np.zeros(3),
+        "p_gat": np.array([0.1, 0.9, 0.2]),
+        "y": np.array([0, 1, 1]),
+        "attack_code": np.array([0, 1, 1]),
+    }
+    columns = state.state_columns(raw, thresholds=(1.0, 0.5), validation_scores=np.arange(5.0))
+    assert columns["agree"].tolist() == [1.0, 1.0, 0.0]
+    assert set(columns) == {*state.FEATURES, "y", "attack_code"}

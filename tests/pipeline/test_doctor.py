@@ -1,0 +1,74 @@
+"""`kdgat doctor` after a scratch purge: what is where, and which command restores it."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from .workspace import run
+
+pytestmark = pytest.mark.slow
+
+
+def row(report: str, output: str) -> list[str]:
+    """The table row of one output: [path, stage, workspace, cache, remote]."""
+    (line,) = [line for line in report.splitlines() if line.startswith(f"{output} ")]
+    return line.split()
+
+
+def advice(report: str) -> str:
+    return report.split("what to do:", 1)[1]
+
+
+def test_doctor_after_a_purge_points_at_commit_and_pull(copy_of: Callable[[str], Path]) -> None:
+    root = copy_of("doctor")
+    run(["kdgat", "push"], root)  # the default remote: the folder ../kdgat-remote
+    assert "nothing to do" in run(["kdgat", "doctor"], root).stdout
+
+    shutil.rmtree(root / ".dvc/cache")  # what a scratch clean-up does
+    shutil.rmtree(root / "models/synth/gat")  # and one output deleted by hand
+    report = run(["kdgat", "doctor"], root).stdout
+    assert row(report, "models/synth/gat")[2:] == ["missing", "no", "yes"]
+    assert row(report, "models/synth/vgae")[2:] == ["ok", "no", "yes"]
+    todo = advice(report)
+    assert "purged" in todo and "do NOT run `dvc repro` first" in todo
+    assert "`dvc commit --force" in todo and "train_vgae@synth" in todo
+    pull = next(line for line in todo.splitlines() if "`kdgat pull`" in line)
+    assert "models/synth/gat" in pull
+
+    run(["kdgat", "pull"], root)  # the advice, followed
+    assert "nothing to do" in advice(run(["kdgat", "doctor"], root).stdout)
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], root).stdout
+
+
+def test_doctor_without_the_data_on_the_remote_points_at_repro(
+    copy_of: Callable[[str], Path],
+) -> None:
+    root = copy_of("doctor-unpushed")  # nothing pushed: the remote folder does not exist
+    shutil.rmtree(root / ".dvc/cache/files")
+    shutil.rmtree(root / "models/synth/gat")
+    report = run(["kdgat", "doctor"], root).stdout
+    assert row(report, "models/synth/gat")[2:] == ["missing", "no", "no"]
+    todo = advice(report)
+    assert (
+        "`dvc repro` rebuilds train_gat@synth" in todo
+        and "neither in the cache nor on the remote" in todo
+    )
+
+
+def test_doctor_reports_an_unreachable_remote_and_still_lists_the_workspace(
+    copy_of: Callable[[str], Path],
+) -> None:
+    root = copy_of("doctor-offline")
+    run(
+        ["kdgat", "remote", "s3", "--url", "s3://offline/dvc", "--name", "offline",
+         "--default", "--endpoint-url", "http://127.0.0.1:9"],
+        root,
+    )  # fmt: skip
+    keys = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+    report = run(["kdgat", "doctor"], root, extra_env=keys).stdout
+    assert row(report, "models/synth/gat")[2:] == ["ok", "yes", "unknown"]
+    assert "cannot reach the endpoint" in advice(report)
