@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,11 @@ def test_wandb_offline_run_with_a_stable_id(
     runs = sorted((workspace / "dvclive" / "vgae" / "wandb").glob("offline-run-*"))
     assert runs, "no offline W&B run was written"
     assert {r.name.rsplit("-", 1)[1] for r in runs} == {run_id}
-    assert all(any(r.glob("*.wandb")) for r in runs)  # the history to `wandb sync` later
+    # The history to `wandb sync` later; wandb's service process writes it, maybe a moment later.
+    deadline = time.monotonic() + 60
+    while not all(any(r.glob("*.wandb")) for r in runs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert all(any(r.glob("*.wandb")) for r in runs)
     # dvclive keeps logging beside W&B
     metrics = json.loads((workspace / "dvclive" / "vgae" / DATASET / "metrics.json").read_text())
     assert "loss" in metrics["val"]
