@@ -21,6 +21,9 @@ pytestmark = pytest.mark.slow
 def test_wandb_offline_run_with_a_stable_id(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import wandb
+
+    wandb.teardown()  # an earlier test's W&B service and settings must not carry over
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     params = tiny_params(epochs=1, tracking={"wandb": True, "project": "kdgat-test"})
