@@ -8,6 +8,9 @@ import pyarrow.compute as pc
 
 from kdgat.graphs.arrays import CanFrames
 
+# uint64 masks keeping the first L bytes of a little-endian word, L = 0..8
+_KEEP_BYTES = np.array([(1 << (8 * length)) - 1 for length in range(9)], dtype="<u8")
+
 
 def payload_matrix(payload: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 [N, 8] bytes zero-padded, int64 [N] real length up to 8) of binary payloads."""
@@ -18,12 +21,13 @@ def payload_matrix(payload: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.
     offsets = np.frombuffer(payload.buffers()[1], np.int64)[payload.offset : payload.offset + n + 1]
     data = payload.buffers()[2]
     raw = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
-    # Every row's next 8 bytes, read through a sliding window over the buffer, then the
-    # bytes past each row's length blanked: one contiguous 8-byte copy per row.
+    # Every row's next 8 bytes read as one little-endian uint64 at any byte offset (an
+    # unaligned view over the buffer), then the bytes past the row's length masked off.
     padded = np.concatenate([raw, np.zeros(8, np.uint8)])
-    rows = np.lib.stride_tricks.sliding_window_view(padded, 8)[offsets[:-1]]
+    words = np.ndarray((len(raw) + 1,), dtype="<u8", buffer=padded, strides=(1,))
     lengths = np.minimum(np.diff(offsets), 8)
-    return rows * (np.arange(8) < lengths[:, None]), lengths
+    rows = words[offsets[:-1]] & _KEEP_BYTES[lengths]
+    return rows.view(np.uint8).reshape(n, 8), lengths
 
 
 def can_frames(table: pa.Table, id_index: np.ndarray, attack_codes: dict[str, int]) -> CanFrames:
