@@ -32,3 +32,19 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def offline_wandb(monkeypatch: pytest.MonkeyPatch):
+    """W&B offline (no account, no network: files to sync later), fresh for this test.
+
+    wandb keeps a service process and settings per interpreter: a run left by an earlier
+    test makes the next one write no history, so each W&B test starts and ends clean.
+    """
+    import wandb
+
+    wandb.teardown()
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    yield
+    wandb.teardown()

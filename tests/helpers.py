@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,11 @@ def synthetic_graphs(
     ingest_dataset(dataset, entry, root / "raw", processed, root / "ingest.json", 4096, 0.001)
     graphs = root / "data/graphs" / dataset
     return build_dataset(dataset, processed, graphs, root / "graphs.json", params)
+
+
+def wait_for_histories(runs: list[Path], timeout_s: float = 60) -> bool:
+    """Whether every offline run has its ``.wandb`` history (wandb's service writes it late)."""
+    deadline = time.monotonic() + timeout_s
+    while not all(any(r.glob("*.wandb")) for r in runs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return all(any(r.glob("*.wandb")) for r in runs)

@@ -63,6 +63,19 @@ def test_contextual_policy_beats_every_fixed_weight() -> None:
     )
 
 
+def test_states_beyond_the_training_range_act_like_its_edge() -> None:
+    """An unseen vehicle's states lie far outside training: the net must not extrapolate."""
+    train = split_experts(500, 4)
+    q, _ = train_dqn(train, train, DQNSettings(steps=40, eval_every=20, batch_size=32), seed=0)
+    high = train.states.max(axis=0)
+    far = np.tile(high * 20 + 5, (3, 1))  # 20x above anything seen, as test_04's VGAE terms
+    with torch.no_grad():
+        edge = q(torch.as_tensor(high[None])).expand(3, -1)
+        torch.testing.assert_close(q(torch.as_tensor(far)), edge)
+        inside = torch.as_tensor(train.states[:50])
+        torch.testing.assert_close(q(inside), q.net((inside - q.mean) / q.std))  # untouched
+
+
 def test_training_is_repeatable_with_a_seed() -> None:
     data = split_experts(500, 3)
     settings = DQNSettings(steps=60, eval_every=20, batch_size=32)

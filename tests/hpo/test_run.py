@@ -14,6 +14,7 @@ from kdgat.config import SearchDimension
 from kdgat.errors import HPOError
 from kdgat.hpo import search, study
 
+from ..helpers import wait_for_histories
 from .conftest import DATASET, hpo_params
 
 pytestmark = pytest.mark.slow
@@ -89,13 +90,10 @@ def test_missing_graphs_and_bad_counts_are_refused(workspace: Path) -> None:
         search.run(a_search(workspace, "x"), 1, journal, search.Strategy())
 
 
-def test_with_wandb_on_each_trial_is_a_wandb_run(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("WANDB_MODE", "offline")  # no account, no network: files to sync later
-    monkeypatch.setenv("WANDB_SILENT", "true")
+@pytest.mark.usefixtures("offline_wandb")
+def test_with_wandb_on_each_trial_is_a_wandb_run(workspace: Path) -> None:
     strategy = search.Strategy(pruner="none")
     done = search.run(a_search(workspace, "wb"), 1, str(workspace / "j.log"), strategy, "kdgat")
     assert done[0].state == optuna.trial.TrialState.COMPLETE
     runs = list((workspace / ".kdgat/hpo/wb/wandb").glob("offline-run-*"))
-    assert len(runs) == 1 and list(runs[0].glob("*.wandb"))
+    assert len(runs) == 1 and wait_for_histories(runs)

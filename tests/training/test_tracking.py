@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -13,19 +12,14 @@ from kdgat.config import load_params
 from kdgat.training import stages
 from kdgat.training.tracking import stable_run_id
 
+from ..helpers import wait_for_histories
 from .conftest import DATASET, tiny_params
 
 pytestmark = pytest.mark.slow
 
 
-def test_wandb_offline_run_with_a_stable_id(
-    workspace: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import wandb
-
-    wandb.teardown()  # an earlier test's W&B service and settings must not carry over
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
+@pytest.mark.usefixtures("offline_wandb")
+def test_wandb_offline_run_with_a_stable_id(workspace: Path) -> None:
     params = tiny_params(epochs=1, tracking={"wandb": True, "project": "kdgat-test"})
     (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     p = load_params(workspace / "params.yaml")
@@ -35,11 +29,7 @@ def test_wandb_offline_run_with_a_stable_id(
     runs = sorted((workspace / "dvclive" / "vgae" / "wandb").glob("offline-run-*"))
     assert runs, "no offline W&B run was written"
     assert {r.name.rsplit("-", 1)[1] for r in runs} == {run_id}
-    # The history to `wandb sync` later; wandb's service process writes it, maybe a moment later.
-    deadline = time.monotonic() + 60
-    while not all(any(r.glob("*.wandb")) for r in runs) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert all(any(r.glob("*.wandb")) for r in runs)
+    assert wait_for_histories(runs)  # the history `wandb sync` uploads later
     # dvclive keeps logging beside W&B
     metrics = json.loads((workspace / "dvclive" / "vgae" / DATASET / "metrics.json").read_text())
     assert "loss" in metrics["val"]

@@ -26,7 +26,7 @@ from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker, StoppedByS
 from kdgat.training.data import GraphData
 from kdgat.training.modules import GraphTask, collect_scores
 from kdgat.training.thresholds import binary_metrics, choose_threshold
-from kdgat.training.tracking import loggers
+from kdgat.training.tracking import close, loggers
 
 RUNS = Path(".kdgat/runs")
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def fit(
         dirpath=folder, filename="best", monitor="val/loss", mode="min", save_last=True
     )
     on_signal = CheckpointOnSignal(folder / "last.ckpt")
+    trackers = loggers(dvclive_dir, run_name, settings.wandb, settings.project)
     trainer = pl.Trainer(
         max_epochs=settings.epochs,
         precision=settings.precision,  # type: ignore[arg-type]
@@ -79,14 +80,17 @@ def fit(
             EpochMarker(folder / "progress.json"),
             *([TQDMProgressBar(refresh_rate=20)] if sys.stderr.isatty() else []),
         ],
-        logger=loggers(dvclive_dir, run_name, settings.wandb, settings.project),
+        logger=trackers,
         enable_progress_bar=sys.stderr.isatty(),
         enable_model_summary=False,
         reload_dataloaders_every_n_epochs=1 if reload_every_epoch else 0,
         num_sanity_val_steps=0,
         log_every_n_steps=10,
     )
-    trainer.fit(task, datamodule=data, ckpt_path=resume)
+    try:
+        trainer.fit(task, datamodule=data, ckpt_path=resume)
+    finally:
+        close(trackers)
     if on_signal.received is not None:
         raise StoppedBySignalError(on_signal.received, folder / "last.ckpt")
     task.load_state_dict(torch.load(best.best_model_path, weights_only=False)["state_dict"])

@@ -8,6 +8,7 @@ and write ``models/<dataset>/<model>/`` with weights, thresholds and a model car
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,36 +73,44 @@ def store_expectation(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: meta[k] for k in keys}
 
 
-def _run(
-    dataset: str,
-    name: str,
-    kind: str,
-    arguments: dict[str, Any],
-    task: GraphTask,
-    data: GraphData,
-    s: Settings,
-    p: Params,
-    reload_every_epoch: bool = False,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Setup:
+    """What a training run needs: the task (model inside), its data, how it was built."""
+
+    task: GraphTask
+    data: GraphData
+    arguments: dict[str, Any]
+    settings: Settings
+    reload_every_epoch: bool = False  # the curriculum's sampler changes every epoch
+
+
+def _run(dataset: str, name: str, kind: str, run: Setup) -> dict[str, Any]:
+    """Fit the run, write ``models/<dataset>/<name>/`` and drop its checkpoints."""
     meta = store_meta(dataset)
     run_name = f"{name}@{dataset}"
-    fingerprint = {"arguments": arguments, "source_hash": meta["source_hash"]}
+    fingerprint = {"arguments": run.arguments, "source_hash": meta["source_hash"]}
     results = fit(
-        task, data, run_name, DVCLIVE / name / dataset, s, fingerprint, reload_every_epoch
+        run.task,
+        run.data,
+        run_name,
+        DVCLIVE / name / dataset,
+        run.settings,
+        fingerprint,
+        run.reload_every_epoch,
     )
     card = {
         "model": name,
         "dataset": dataset,
         "data_hash": meta["source_hash"],
-        "settings": vars(s),
+        "settings": vars(run.settings),
     }
-    write_outputs(MODELS / dataset / name, kind, arguments, task.model, results, card)
+    write_outputs(MODELS / dataset / name, kind, run.arguments, run.task.model, results, card)
     finish(run_name)
-    return {"parameters": count_parameters(task.model), **results}
+    return {"parameters": count_parameters(run.task.model), **results}
 
 
-def train_vgae(dataset: str, p: Params) -> dict[str, Any]:
-    """The VGAE teacher, on benign training graphs only."""
+def vgae_setup(dataset: str, p: Params) -> Setup:
+    """The VGAE teacher's run: one-class, on benign training graphs only."""
     meta, s = store_meta(dataset), settings(p, p.vgae)
     arguments = {**model_shapes(meta), **p.vgae.large.model_dump()}
     task = VGAETask(
@@ -115,7 +124,12 @@ def train_vgae(dataset: str, p: Params) -> dict[str, Any]:
     data = GraphData(
         GRAPHS / dataset, s.batch_size, s.seed, benign_only=True, expect=store_expectation(meta)
     )
-    return _run(dataset, "vgae", "vgae", arguments, task, data, s, p)
+    return Setup(task, data, arguments, s)
+
+
+def train_vgae(dataset: str, p: Params) -> dict[str, Any]:
+    """The VGAE teacher, on benign training graphs only."""
+    return _run(dataset, "vgae", "vgae", vgae_setup(dataset, p))
 
 
 def vgae_hardness(dataset: str, p: Params, batch_size: int) -> np.ndarray:
@@ -130,8 +144,8 @@ def vgae_hardness(dataset: str, p: Params, batch_size: int) -> np.ndarray:
     return scores
 
 
-def train_gat(dataset: str, p: Params) -> dict[str, Any]:
-    """The GAT teacher (with the VGAE-driven curriculum when ``gat.curriculum``)."""
+def gat_setup(dataset: str, p: Params) -> Setup:
+    """The GAT teacher's run, with the curriculum from the trained VGAE when ``gat.curriculum``."""
     meta, s = store_meta(dataset), settings(p, p.gat)
     arguments = {**model_shapes(meta), **p.gat.large.model_dump()}
     labels = np.asarray(open_store(GRAPHS / dataset / "train").arrays.y)
@@ -156,7 +170,12 @@ def train_gat(dataset: str, p: Params) -> dict[str, Any]:
         epoch_indices=curriculum,
         expect=store_expectation(meta),
     )
-    return _run(dataset, "gat", "gat", arguments, task, data, s, p, curriculum is not None)
+    return Setup(task, data, arguments, s, reload_every_epoch=curriculum is not None)
+
+
+def train_gat(dataset: str, p: Params) -> dict[str, Any]:
+    """The GAT teacher (with the VGAE-driven curriculum when ``gat.curriculum``)."""
+    return _run(dataset, "gat", "gat", gat_setup(dataset, p))
 
 
 def distill(dataset: str, p: Params) -> dict[str, dict[str, Any]]:
@@ -187,25 +206,9 @@ def distill(dataset: str, p: Params) -> dict[str, dict[str, Any]]:
         p.kd.recon_weight,
     )
     root, expect = GRAPHS / dataset, store_expectation(meta)
+    gat_data = GraphData(root, s.batch_size, s.seed, expect=expect)
+    vgae_data = GraphData(root, s.batch_size, s.seed, benign_only=True, expect=expect)
     return {
-        "gat_small": _run(
-            dataset,
-            "gat_small",
-            "gat",
-            gat_args,
-            gat,
-            GraphData(root, s.batch_size, s.seed, expect=expect),
-            s,
-            p,
-        ),
-        "vgae_small": _run(
-            dataset,
-            "vgae_small",
-            "vgae",
-            vgae_args,
-            vgae,
-            GraphData(root, s.batch_size, s.seed, benign_only=True, expect=expect),
-            s,
-            p,
-        ),
+        "gat_small": _run(dataset, "gat_small", "gat", Setup(gat, gat_data, gat_args, s)),
+        "vgae_small": _run(dataset, "vgae_small", "vgae", Setup(vgae, vgae_data, vgae_args, s)),
     }

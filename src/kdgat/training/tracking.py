@@ -42,6 +42,19 @@ def wandb_logger(run_name: str, project: str, save_dir: Path) -> Logger:
     )
 
 
+def close(chosen: list[Logger]) -> None:
+    """End the W&B run, if any: Lightning leaves it open, with its history still being written.
+
+    A run left open also captures whatever the process does next (later stages in
+    one process, the next Optuna trial) and is closed only at interpreter exit.
+    """
+    from lightning.pytorch.loggers import WandbLogger
+
+    for logger in chosen:
+        if isinstance(logger, WandbLogger) and logger._experiment is not None:
+            logger.experiment.finish()
+
+
 def stable_run_id(run_name: str) -> str:
     """The same id for the same stage, dataset and working copy, across requeues."""
     return xxhash.xxh3_64_hexdigest(f"{run_name}:{Path.cwd().resolve()}".encode())
