@@ -430,3 +430,19 @@ def test_engine_matches_reference_in_many_chunks(monkeypatch):
     for seed, (n, window, stride) in enumerate([(200, 8, 3), (150, 20, 20), (90, 5, 11)]):
         frames = random_frames(np.random.default_rng(seed), n, pool_size=6)
         check_engine(frames, window, stride, 2)
+
+
+@given(hnp.arrays(np.int64, st.integers(1, 300), elements=st.integers(0, 2**40)))
+@settings(max_examples=50, deadline=None)
+def test_packed_unique_matches_numpy(keys):
+    expected_keys, expected_inverse = np.unique(keys, return_inverse=True)
+    got_keys, got_inverse = can._unique_inverse(keys)
+    np.testing.assert_array_equal(got_keys, expected_keys)
+    np.testing.assert_array_equal(got_inverse, expected_inverse)
+
+
+def test_packed_unique_falls_back_for_keys_too_wide_to_pack():
+    keys = np.array([2**62, 3, 2**62, 0], dtype=np.int64)
+    got_keys, got_inverse = can._unique_inverse(keys)
+    np.testing.assert_array_equal(got_keys, [0, 3, 2**62])
+    np.testing.assert_array_equal(got_inverse, [2, 1, 2, 0])
