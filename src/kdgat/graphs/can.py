@@ -262,9 +262,10 @@ def _mean_std(
     total: np.ndarray, squares: np.ndarray, n: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and population std from sums; 0 where there are no values (their sums are 0)."""
-    inverse = 1.0 / np.maximum(n, 1)  # one division per node, not one per value
-    mean = total * inverse
-    variance = squares * inverse
+    # Divide, never multiply by 1/n: n equal values must give a std of exactly 0.
+    safe = np.maximum(n, 1)
+    mean = total / safe
+    variance = squares / safe
     variance -= mean * mean  # in place: these [8, nodes] temporaries dominate the cost
     np.maximum(variance, 0.0, out=variance)  # rounding can leave tiny negatives
     return mean, np.sqrt(variance, out=variance)
