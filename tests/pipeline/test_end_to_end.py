@@ -1,15 +1,20 @@
-"""The DVC pipeline end to end: real `dvc repro` in a throwaway copy of the repository."""
+"""The DVC pipeline end to end: real `dvc repro` in a throwaway copy of the repository.
+
+The synthetic chain comes from the session's reproduced workspace (a copy of it);
+the real set_01 sample is added to the copy and goes through ingest and graphs.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import SHARED
-from .pipeline.workspace import add_real_sample, commit, make_workspace, run
+from ..conftest import SHARED
+from .workspace import add_real_sample, commit, run
 
 pytestmark = pytest.mark.slow
 
@@ -18,9 +23,9 @@ TARGETS = ["evaluate@synth", *(["graphs@can_sample"] if SHARED.is_dir() else [])
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git + DVC copy of the repository with tiny synthetic data, reproduced once."""
-    root = make_workspace(tmp_path_factory.mktemp("repo"))
+def workspace(copy_of: Callable[[str], Path]) -> Path:
+    """A copy of the reproduced workspace, with the real sample through graphs."""
+    root = copy_of("end_to_end")
     if SHARED.is_dir():  # the real set_01 sample goes through the same pipeline
         add_real_sample(root, SHARED)
         commit(root, "can_sample")
