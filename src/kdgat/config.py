@@ -305,13 +305,18 @@ def load(params: Path = PARAMS_FILE, catalog: Path = CATALOG_FILE) -> tuple[Para
     return p, c
 
 
-def _load(path: Path, model: type[Model]) -> Model:
+def read_yaml(path: Path, error: type[Exception] = ConfigError) -> Any:
+    """A settings file's YAML; a missing file or bad YAML raises ``error`` naming the file."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; run from the repository root") from None
+        raise error(f"{path}: file not found; run from the repository root") from None
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+        raise error(f"{path}: not valid YAML ({err})") from None
+
+
+def _load(path: Path, model: type[Model]) -> Model:
+    raw = read_yaml(path)
     try:
         return model.model_validate(raw if raw is not None else {})
     except ValidationError as err:

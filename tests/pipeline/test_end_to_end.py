@@ -11,10 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ..conftest import SHARED
-from .workspace import add_real_sample, commit, run
+from .workspace import add_real_sample, commit, run, update_params
 
 pytestmark = pytest.mark.slow
 
@@ -84,9 +83,7 @@ def test_metrics_are_declared(workspace: Path) -> None:
 
 
 def test_changed_ingest_param_reruns_only_ingest(workspace: Path) -> None:
-    params = yaml.safe_load((workspace / "params.yaml").read_text())
-    params["ingest"]["row_group_size"] = 4096
-    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    update_params(workspace, {"ingest.row_group_size": 4096})
     # Up to the stage under test: what runs after it is tests/pipeline's business.
     out = run(["dvc", "repro", "ingest@synth"], workspace).stdout
     assert "Running stage 'ingest@synth'" in out
@@ -94,9 +91,7 @@ def test_changed_ingest_param_reruns_only_ingest(workspace: Path) -> None:
 
 
 def test_changed_graph_param_reruns_only_graphs(workspace: Path) -> None:
-    params = yaml.safe_load((workspace / "params.yaml").read_text())
-    params["graphs"]["stride"] = 50
-    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    update_params(workspace, {"graphs.stride": 50})
     out = run(["dvc", "repro", "graphs@synth"], workspace).stdout
     assert "Running stage 'graphs@synth'" in out
     assert "Running stage 'ingest@" not in out

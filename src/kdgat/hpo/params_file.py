@@ -13,20 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kdgat.config import read_yaml
 from kdgat.errors import HPOError
 from kdgat.io import atomic_path
 
 
 def read_raw(path: Path) -> dict[str, Any]:
     """params.yaml as a plain dict (validated separately by kdgat.config)."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise HPOError(f"{path}: file not found; run from the repository root") from None
-    except yaml.YAMLError as err:
-        raise HPOError(f"{path}: not valid YAML ({err})") from None
+    raw = read_yaml(path, HPOError)
     if not isinstance(raw, dict):
         raise HPOError(f"{path}: expected a mapping of settings at the top level")
     return raw
