@@ -62,6 +62,7 @@ class GraphParams(Frozen):
     hash_buckets: int = Field(4096, ge=2)
     scaler: Literal["zscore", "robust"] = "zscore"
     val_fraction: float = Field(0.2, ge=0, lt=1)
+    val_blocks: int = Field(5, ge=1, description="time blocks whose tails are validation")
 
 
 class GATSize(Frozen):

@@ -1,4 +1,4 @@
-"""The graphs stage end to end: splits by time, no leakage, stores, metrics, flows."""
+"""The graphs stage end to end: splits by time blocks, no leakage, stores, metrics, flows."""
 
 from __future__ import annotations
 
@@ -48,30 +48,38 @@ def test_every_split_is_built_with_metrics(can_dataset: tuple[Path, dict]) -> No
     assert report["splits"]["known_vehicle_known_attack"]["attack_fraction"] > 0
 
 
-def test_validation_comes_after_training_in_every_capture(can_dataset: tuple[Path, dict]) -> None:
+def test_validation_ends_every_time_block_and_shares_no_frame(
+    can_dataset: tuple[Path, dict],
+) -> None:
     root, _ = can_dataset
     train = open_store(root / "data/graphs/d" / "train").arrays
     val = open_store(root / "data/graphs/d" / "val").arrays
     assert set(np.unique(val.capture)) == set(np.unique(train.capture))
     for capture in np.unique(train.capture):
-        last_train = train.start[train.capture == capture].max() + PARAMS.window
-        assert val.start[val.capture == capture].min() >= last_train  # no shared frame either
+        train_windows = train.start[train.capture == capture] // PARAMS.stride
+        val_windows = val.start[val.capture == capture] // PARAMS.stride
+        windows = len(train_windows) + len(val_windows)  # stride == window: none dropped
+        assert len(val_windows) == round(windows * PARAMS.val_fraction)
+        assert not set(train_windows) & set(val_windows)
+        # one run of validation windows at the end of each of the blocks
+        runs = np.split(val_windows, np.flatnonzero(np.diff(val_windows) > 1) + 1)
+        block_ends = np.arange(1, PARAMS.val_blocks + 1) * windows // PARAMS.val_blocks
+        assert [run[-1] + 1 for run in runs] == block_ends.tolist()
 
 
 def test_vocabulary_sees_only_benign_training_frames(can_dataset: tuple[Path, dict]) -> None:
     root, _ = can_dataset
     vocab = set(json.loads((root / "data/graphs/d" / "vocab.json").read_text())["keys"])
     manifest = json.loads((root / "data/processed/d" / "manifest.json").read_text())
+    train = open_store(root / "data/graphs/d" / "train").arrays
     train_ids: set[int] = set()
-    for capture in manifest["captures"]:
+    for index, capture in enumerate(manifest["captures"]):
         if capture["split"] == "train":
             table = pq.read_table(root / "data/processed/d" / capture["file"])
-            n = len(table)
-            windows = (n - PARAMS.window) // PARAMS.stride + 1
-            train_windows = windows - round(windows * PARAMS.val_fraction)
-            head = table.slice(0, (train_windows - 1) * PARAMS.stride + PARAMS.window)
-            benign = head.filter(np.asarray(head["label"]) == 0)
-            train_ids |= set(benign["arbitration_id"].to_pylist())
+            for start in train.start[train.capture == index]:
+                window = table.slice(int(start), PARAMS.window)
+                benign = window.filter(np.asarray(window["label"]) == 0)
+                train_ids |= set(benign["arbitration_id"].to_pylist())
     assert vocab == train_ids
     # the unknown vehicle's ids are not in the vocabulary: they reach the model as UNK (0)
     unknown = open_store(root / "data/graphs/d" / "unknown_vehicle_unknown_attack").arrays

@@ -52,7 +52,7 @@ def test_separable_scores(method: str) -> None:
     scores = np.array([0.1, 0.7, 0.3, 0.9, 0.2, 0.8])
     labels = np.array([0, 1, 0, 1, 0, 1])
     t = choose_threshold(scores, labels, method)  # type: ignore[arg-type]
-    assert 0.3 < t <= 0.7
+    assert t == pytest.approx(0.5)  # the middle of the gap between the classes
     result = binary_metrics(scores, labels, t)
     assert result["f1"] == 1.0 and result["fpr"] == 0.0 and result["mcc"] == 1.0
 
@@ -78,13 +78,27 @@ def test_max_f1_is_the_brute_force_maximum(rows: list[tuple[float, bool]]) -> No
     assert f1(scores, labels, t) == pytest.approx(best, abs=1e-12)
 
 
-def test_ties_go_to_the_highest_threshold() -> None:
-    # J = 0.5 at both 0.9 (TPR 1/2, FPR 0) and 0.3 (TPR 1, FPR 1/2).
+def test_ties_go_to_the_highest_threshold_then_halfway_down() -> None:
+    # J = 0.5 at both 0.9 (TPR 1/2, FPR 0) and 0.3 (TPR 1, FPR 1/2): 0.9, then
+    # halfway to the next lower score, 0.5.
     scores, labels = np.array([0.1, 0.5, 0.3, 0.9]), np.array([0, 0, 1, 1])
-    assert choose_threshold(scores, labels, "youden") == 0.9
+    assert choose_threshold(scores, labels, "youden") == pytest.approx(0.7)
     # F1 = 2/3 at both 0.9 (P 1, R 1/2) and 0.2 (P 1/2, R 1).
     scores, labels = np.array([0.9, 0.2, 0.5, 0.6]), np.array([1, 1, 0, 0])
-    assert choose_threshold(scores, labels, "max_f1") == 0.9
+    assert choose_threshold(scores, labels, "max_f1") == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_separable_scores_get_the_middle_of_the_gap(method: str) -> None:
+    scores, labels = np.array([0.1, 0.3, 0.7, 0.9]), np.array([0, 0, 1, 1])
+    assert choose_threshold(scores, labels, method) == pytest.approx(0.5)  # type: ignore[arg-type]
+
+
+def test_adjacent_floats_keep_the_threshold_on_the_score() -> None:
+    low = 0.5
+    high = float(np.nextafter(low, 1.0))
+    scores, labels = np.array([low, high]), np.array([0, 1])
+    assert choose_threshold(scores, labels, "max_f1") == high
 
 
 def test_reversed_scores_flag_nothing_with_a_finite_threshold() -> None:

@@ -1,8 +1,9 @@
 """Stage graphs@<dataset>: ingested captures -> a graph store per split.
 
-Splits: the last ``val_fraction`` of each training capture's windows (by
-time) are validation; windows that would share frames with a training window
-are dropped, so no frame is in both. Each test scenario is its own split.
+Splits: within each training capture, validation is the last ``val_fraction``
+of each of ``val_blocks`` time blocks (``kdgat.graphs.splits``); training
+windows sharing frames with a validation window are dropped, so no frame is
+in both. Each test scenario is its own split.
 The vocabulary sees only benign training frames; the scalers only benign
 training graphs. Captures are built in parallel threads (numpy releases the
 GIL), in one process.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
@@ -30,6 +32,7 @@ from kdgat.graphs.flows import NODE_FEATURES as FLOW_NODE_FEATURES
 from kdgat.graphs.flows import build_flow_graphs, edge_feature_names, endpoint_keys, flow_records
 from kdgat.graphs.frames import can_frames
 from kdgat.graphs.normalize import Scaler
+from kdgat.graphs.splits import WindowSplit, split_windows
 from kdgat.graphs.store import write_store
 from kdgat.graphs.vocab import Vocabulary
 from kdgat.io import replace_dir, write_json
@@ -37,6 +40,7 @@ from kdgat.progress import bar
 
 FORMAT_VERSION = 1
 TRAIN, VAL = "train", "val"
+NONE = np.zeros(0, np.int64)
 
 
 @dataclass(frozen=True)
@@ -48,51 +52,38 @@ class CapturePlan:
     file: Path
     split: str  # "train" (then split further into train / val) or a test scenario
     frames: int
-    train_windows: int  # windows [0, train_windows) are training
-    val_from: int  # windows from here on are validation (after the purge gap)
-    train_frames: int  # frames covered by training windows (the vocabulary's view)
+    windows: WindowSplit  # of a training capture; empty for a test capture
 
 
 def plan(
     captures: list[dict[str, Any]], root: Path, p: GraphParams, domain: str
 ) -> list[CapturePlan]:
-    """Assign every capture's windows to splits, by time within each training capture."""
-    split = _can_split if domain == "can" else _flow_split
+    """Assign every training capture's windows to training or validation."""
     plans = []
     for index, c in enumerate(captures):
         file = root / c["file"]
-        train, val_from, train_end = split(c, file, p)
-        plans.append(
-            CapturePlan(index, c["name"], file, c["split"], c["rows"], train, val_from, train_end)
-        )
+        cut = _can_windows if domain == "can" else _flow_windows
+        first_row, end_row = cut(c["rows"], file, p) if c["split"] == TRAIN else (NONE, NONE)
+        windows = split_windows(first_row, end_row, p.val_fraction, p.val_blocks)
+        plans.append(CapturePlan(index, c["name"], file, c["split"], c["rows"], windows))
     return plans
 
 
-def _training_windows(n: int, split: str, val_fraction: float) -> int:
-    return n - round(n * val_fraction) if split == TRAIN else 0
+def _can_windows(rows: int, file: Path, p: GraphParams) -> tuple[np.ndarray, np.ndarray]:
+    """[first row, end row) of every window, as the CAN builder cuts them."""
+    n = 0 if rows < p.window else (rows - p.window) // p.stride + 1
+    first = np.arange(n, dtype=np.int64) * p.stride
+    return first, first + p.window
 
 
-def _can_split(c: dict[str, Any], file: Path, p: GraphParams) -> tuple[int, int, int]:
-    """(training windows, first validation window, frames the training windows cover)."""
-    n = 0 if c["rows"] < p.window else (c["rows"] - p.window) // p.stride + 1
-    train = _training_windows(n, c["split"], p.val_fraction)
-    end = (train - 1) * p.stride + p.window if train else 0
-    return train, max(-(-end // p.stride), train), end  # validation starts clear of training
-
-
-def _flow_split(c: dict[str, Any], file: Path, p: GraphParams) -> tuple[int, int, int]:
-    """As ``_can_split``, for time windows (which never overlap)."""
-    window_of = _flow_windows(file, p.window_seconds)
-    starts = np.unique(window_of)
-    train = _training_windows(len(starts), c["split"], p.val_fraction)
-    end = int(np.searchsorted(window_of, starts[train])) if train < len(starts) else c["rows"]
-    return train, train, end
-
-
-def _flow_windows(file: Path, window_seconds: float) -> np.ndarray:
-    """Window number of every flow (flows are time-ordered), as the flow builder counts them."""
+def _flow_windows(rows: int, file: Path, p: GraphParams) -> tuple[np.ndarray, np.ndarray]:
+    """As ``_can_windows``, for time windows of time-ordered flows (which never overlap)."""
+    if not rows:
+        return NONE, NONE
     t = pq.read_table(file, columns=["timestamp"])["timestamp"].to_numpy()
-    return np.floor((t - t[0]) / window_seconds).astype(np.int64) if len(t) else t.astype(np.int64)
+    window_of = np.floor((t - t[0]) / p.window_seconds).astype(np.int64)
+    bounds = np.flatnonzero(np.diff(window_of)) + 1
+    return np.concatenate([[0], bounds]), np.concatenate([bounds, [rows]])
 
 
 def attack_names(plans: list[CapturePlan]) -> list[str]:
@@ -114,7 +105,8 @@ def fit_vocabulary(plans: list[CapturePlan], p: GraphParams, domain: str) -> Voc
     keys = []
     for c in plans:
         if c.split == TRAIN:
-            table = pq.read_table(c.file, columns=[*columns, "label"]).slice(0, c.train_frames)
+            whole = pq.read_table(c.file, columns=[*columns, "label"])
+            table = pa.concat_tables([whole.slice(a, b - a) for a, b in c.windows.train_rows])
             benign = table["label"].to_numpy() == 0
             keys += [_keys(table[name], domain)[benign] for name in columns]
     found = np.concatenate(keys) if keys else np.zeros(0, np.int64)
@@ -139,11 +131,7 @@ def build_capture(
     graphs = replace(graphs, capture=np.full(graphs.num_graphs, c.index, np.int32))
     if c.split != TRAIN:
         return {c.split: graphs}
-    windows = np.arange(graphs.num_graphs)
-    return {
-        TRAIN: graphs.select(windows[: c.train_windows]),
-        VAL: graphs.select(windows[c.val_from :]),
-    }
+    return {TRAIN: graphs.select(c.windows.train), VAL: graphs.select(c.windows.val)}
 
 
 def build_all(

@@ -20,7 +20,11 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray, method: ThresholdMe
 
     ``youden``: argmax of TPR - FPR (Youden's J) over the ROC curve's thresholds.
     ``max_f1``: argmax of F1 over the precision-recall curve's thresholds.
-    Ties go to the highest threshold (fewest alarms). Every returned value is finite:
+    Ties go to the highest threshold (fewest alarms). The threshold is then moved
+    halfway down to the next lower validation score: every value in between makes
+    the same validation decisions, and the middle leaves a margin on both sides
+    for test scores (the best choice at the lowest attack score would miss any
+    slightly weaker attack). Every returned value is finite:
     where the best choice is "flag nothing" (J = 0 is the best there is, e.g. scores
     that rank benign above attack), the result is the smallest float above the
     largest score rather than ROC's ``inf``.
@@ -54,7 +58,19 @@ def choose_threshold(scores: np.ndarray, labels: np.ndarray, method: ThresholdMe
     threshold = _youden(scores, labels) if method == "youden" else _max_f1(scores, labels)
     # ROC's first threshold is inf ("flag nothing"); keep that meaning but stay finite
     # so the value can be written to JSON and compared against without surprises.
-    return float(threshold) if np.isfinite(threshold) else float(np.nextafter(scores.max(), np.inf))
+    if not np.isfinite(threshold):
+        return float(np.nextafter(scores.max(), np.inf))
+    return _with_margin(threshold, scores)
+
+
+def _with_margin(threshold: float, scores: np.ndarray) -> float:
+    """Halfway between ``threshold`` (a score) and the next lower score, if there is one."""
+    below = scores[scores < threshold]
+    if not len(below):
+        return float(threshold)
+    middle = (threshold + below.max()) / 2
+    # Adjacent floats have no middle; the threshold itself then keeps the decisions.
+    return float(middle) if middle > below.max() else float(threshold)
 
 
 def _youden(scores: np.ndarray, labels: np.ndarray) -> float:
