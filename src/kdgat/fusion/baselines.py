@@ -43,8 +43,8 @@ def fit_stacker(data: Experience, seed: int) -> Pipeline:
 def selection_set(val: Experience, train: Experience) -> tuple[Experience, str]:
     """Where fusion choices are made: validation when it holds both classes.
 
-    A validation split cut from the end of attack-free captures can hold no
-    attack at all (the real set_01 sample does); choosing a fusion weight there
+    A validation split can hold no attack at all (set_01's does when it is each
+    capture's tail, ``graphs.val_blocks: 1``); choosing a fusion weight there
     would only minimise false alarms. Training and validation together then
     serve, and the name says so (it is reported with the model).
     """
