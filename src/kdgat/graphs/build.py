@@ -59,10 +59,10 @@ def plan(
     captures: list[dict[str, Any]], root: Path, p: GraphParams, domain: str
 ) -> list[CapturePlan]:
     """Assign every training capture's windows to training or validation."""
+    cut = _can_windows if domain == "can" else _flow_windows
     plans = []
     for index, c in enumerate(captures):
         file = root / c["file"]
-        cut = _can_windows if domain == "can" else _flow_windows
         first_row, end_row = cut(c["rows"], file, p) if c["split"] == TRAIN else (NONE, NONE)
         windows = split_windows(first_row, end_row, p.val_fraction, p.val_blocks)
         plans.append(CapturePlan(index, c["name"], file, c["split"], c["rows"], windows))
