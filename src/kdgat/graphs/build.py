@@ -27,9 +27,15 @@ import xxhash
 from kdgat.config import GraphParams
 from kdgat.errors import KdgatError
 from kdgat.graphs.arrays import GraphArrays, concat
-from kdgat.graphs.can import EDGE_FEATURES, NODE_FEATURES, build_can_graphs
+from kdgat.graphs.can import EDGE_FEATURES, NODE_FEATURES, build_can_graphs, window_count
 from kdgat.graphs.flows import NODE_FEATURES as FLOW_NODE_FEATURES
-from kdgat.graphs.flows import build_flow_graphs, edge_feature_names, endpoint_keys, flow_records
+from kdgat.graphs.flows import (
+    build_flow_graphs,
+    edge_feature_names,
+    endpoint_keys,
+    flow_records,
+    window_ptr,
+)
 from kdgat.graphs.frames import can_frames
 from kdgat.graphs.normalize import Scaler
 from kdgat.graphs.splits import WindowSplit, split_windows
@@ -71,8 +77,7 @@ def plan(
 
 def _can_windows(rows: int, file: Path, p: GraphParams) -> tuple[np.ndarray, np.ndarray]:
     """[first row, end row) of every window, as the CAN builder cuts them."""
-    n = 0 if rows < p.window else (rows - p.window) // p.stride + 1
-    first = np.arange(n, dtype=np.int64) * p.stride
+    first = np.arange(window_count(rows, p.window, p.stride), dtype=np.int64) * p.stride
     return first, first + p.window
 
 
@@ -81,9 +86,8 @@ def _flow_windows(rows: int, file: Path, p: GraphParams) -> tuple[np.ndarray, np
     if not rows:
         return NONE, NONE
     t = pq.read_table(file, columns=["timestamp"])["timestamp"].to_numpy()
-    window_of = np.floor((t - t[0]) / p.window_seconds).astype(np.int64)
-    bounds = np.flatnonzero(np.diff(window_of)) + 1
-    return np.concatenate([[0], bounds]), np.concatenate([bounds, [rows]])
+    ptr = window_ptr(t, p.window_seconds)
+    return ptr[:-1], ptr[1:]
 
 
 def attack_names(plans: list[CapturePlan]) -> list[str]:

@@ -71,13 +71,18 @@ EDGE_FEATURES = ["count", "frequency", "gap_mean", "gap_std", "dt_mean", "revers
 CHUNK_FRAMES = 1 << 16
 
 
+def window_count(frames: int, window: int, stride: int) -> int:
+    """How many windows of ``window`` frames, one every ``stride`` frames, fit in ``frames``."""
+    return 0 if frames < window else (frames - window) // stride + 1
+
+
 def build_can_graphs(
     frames: CanFrames, window: int, stride: int, min_attack_frames: int = 1
 ) -> GraphArrays:
     """All window graphs of one capture (see the module docstring for the spec)."""
     if window < 2 or stride < 1:
         raise ValueError(f"window must be >= 2 and stride >= 1, got {window}, {stride}")
-    n_windows = 0 if len(frames) < window else (len(frames) - window) // stride + 1
+    n_windows = window_count(len(frames), window, stride)
     if n_windows == 0:
         return GraphArrays.empty(len(NODE_FEATURES), len(EDGE_FEATURES))
     per_chunk = max(1, CHUNK_FRAMES // window)

@@ -295,7 +295,7 @@ def build_flow_graphs(
     _check(records, window_seconds, min_attack_flows)
     if len(records) == 0:
         return _empty(records.features.shape[1])
-    flow_ptr = _window_ptr(records.timestamp, window_seconds)
+    flow_ptr = window_ptr(records.timestamp, window_seconds)
     flow_graph = np.repeat(np.arange(len(flow_ptr) - 1), np.diff(flow_ptr))
     nodes = _nodes(records.src, records.dst, flow_graph, len(flow_ptr) - 1)
     y, attack_code = _graph_labels(records, flow_graph, len(flow_ptr) - 1, min_attack_flows)
@@ -327,7 +327,7 @@ def _check(records: FlowRecords, window_seconds: float, min_attack_flows: int) -
         raise ValueError("flow timestamps must be finite and non-decreasing (see flow_records)")
 
 
-def _window_ptr(t: np.ndarray, window_seconds: float) -> np.ndarray:
+def window_ptr(t: np.ndarray, window_seconds: float) -> np.ndarray:
     """Flow offsets of the non-empty windows ([G + 1])."""
     # Kept as float: a tiny window over a long capture would overflow int64.
     k = np.floor((t - t[0]) / window_seconds)
