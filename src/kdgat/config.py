@@ -141,6 +141,14 @@ class DQNParams(Frozen):
     eval_every: int = Field(100, ge=1, description="steps between validation checks")
 
 
+class FusionParams(Frozen):
+    """The fusion state (``kdgat.fusion.capture_baseline``)."""
+
+    capture_baseline: float | None = Field(
+        0.1, gt=0, lt=1, description="VGAE outputs relative to this running quantile; null: off"
+    )
+
+
 class BaselineParams(Frozen):
     """The non-graph baseline: gradient-boosted trees on per-window statistics."""
 
@@ -235,6 +243,7 @@ class Params(Frozen):
     gat: GATParams
     vgae: VGAEParams
     kd: KDParams = KDParams()
+    fusion: FusionParams = FusionParams()
     dqn: DQNParams = DQNParams()
     baseline: BaselineParams = BaselineParams()
     threshold: ThresholdParams = ThresholdParams()

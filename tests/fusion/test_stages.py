@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from kdgat.config import load_params
@@ -65,6 +66,21 @@ def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Pat
                 store = open_store(Path("data/graphs") / DATASET / split)
                 assert len(state) == len(store) and state.states.shape[1] == 12
                 assert (state.s_vgae >= 0).all() and (state.s_vgae <= 1).all()
+
+
+def test_each_capture_is_its_own_baseline_across_train_and_val(evaluated: Path) -> None:
+    """A capture's first window (train and val together, in time order) is its baseline."""
+    with inside(evaluated):
+        rows = []
+        for split in ["train", "val", *SCENARIOS]:
+            table = pq.read_table(Path("data/fusion") / DATASET / "teacher" / f"{split}.parquet")
+            graphs = open_store(Path("data/graphs") / DATASET / split).arrays
+            rows += zip(graphs.capture, graphs.start, table["s_vgae_rel"].to_numpy(), strict=True)
+    first: dict[int, tuple[int, float]] = {}
+    for capture, start, relative in rows:
+        if capture not in first or start < first[capture][0]:
+            first[capture] = (start, relative)
+    assert len(first) > 2 and all(relative == 0 for _, relative in first.values())
 
 
 def test_evaluation_covers_every_model_scenario_and_metric(evaluated: Path) -> None:

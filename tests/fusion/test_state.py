@@ -49,18 +49,25 @@ def _single(graphs: GraphArrays, i: int) -> GraphArrays:
 
 def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
     raw = {
-        "s_vgae": np.array([0.1, 5.0, 5.0]),
-        "err_features": np.zeros(3),
-        "err_ids": np.zeros(3),
-        "err_neighbours": np.zeros(3),
-        "err_kl": np.zeros(3),
-        "mu_norm": np.zeros(3),
-        "mu_std": np.zeros(3),
-        "logstd_mean": np.zeros(3),
+        "s_vgae": np.array([0.5, 90.0, 90.0]),
+        **{name: np.zeros(3) for name in state.LOG_TERMS[1:] + state.SIGNED_TERMS},
         "p_gat": np.array([0.1, 0.9, 0.2]),
         "y": np.array([0, 1, 1]),
         "attack_code": np.array([0, 1, 1]),
     }
+    capture, start = np.zeros(3, np.int32), np.arange(3)
+    raw |= state.relative_columns(raw, capture, start, q=None)  # no baseline: log scores
     columns = state.state_columns(raw, thresholds=(1.0, 0.5), validation_scores=np.arange(5.0))
     assert columns["agree"].tolist() == [1.0, 1.0, 0.0]
-    assert set(columns) == {*state.FEATURES, "y", "attack_code"}
+    assert columns["s_vgae"].tolist() == [0.5, 90.0, 90.0]  # the raw score rides along
+    assert set(columns) == {*state.FEATURES, "s_vgae", "y", "attack_code"}
+    assert len(state.FEATURES) == 12
+
+
+def test_relative_columns_take_ratios_of_errors_and_differences_of_latents() -> None:
+    raw = {name: np.array([2.0, 8.0]) for name in state.LOG_TERMS + state.SIGNED_TERMS}
+    capture, start = np.zeros(2, np.int32), np.arange(2)
+    rel = state.relative_columns(raw, capture, start, q=0.5)
+    assert rel["s_vgae_rel"].tolist() == pytest.approx([0.0, np.log(8 / np.sqrt(16))])
+    assert rel["mu_norm_rel"].tolist() == pytest.approx([0.0, 3.0])  # 8 - median(2, 8)
+    assert {f"{n}_rel" for n in state.LOG_TERMS + state.SIGNED_TERMS} == set(rel)

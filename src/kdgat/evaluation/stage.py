@@ -23,8 +23,8 @@ from kdgat.evaluation.metrics import json_ready, scenario_metrics
 from kdgat.evaluation.plots import confusion_figure, write_curves
 from kdgat.fusion.dqn import Experience
 from kdgat.fusion.models import FusionModels
-from kdgat.fusion.stages import read_state, scenario_names
-from kdgat.fusion.state import FEATURES, PAIRS
+from kdgat.fusion.stages import read_raw_vgae, read_state, scenario_names
+from kdgat.fusion.state import PAIRS
 from kdgat.graphs.store import open_store
 from kdgat.io import replace_dir, write_json
 from kdgat.models.sizes import count_parameters
@@ -78,7 +78,7 @@ def _pair_scores(
     out: dict[str, Scored] = {}
     for scenario in scenarios:
         data = read_state(dataset, pair, scenario)
-        raw_vgae = data.states[:, FEATURES.index("s_vgae")]
+        raw_vgae = read_raw_vgae(dataset, pair, scenario)
         out.setdefault(vgae_name, {})[scenario] = (raw_vgae, data.y, vgae_t)
         out.setdefault(gat_name, {})[scenario] = (data.p_gat, data.y, gat_t)
         for variant, scores in fusion.scores(data).items():

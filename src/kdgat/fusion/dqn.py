@@ -25,10 +25,10 @@ class QNetwork(nn.Module):
     The state is clipped to the range of the training states, then standardised
     with their statistics; all four are buffers, so a saved network needs nothing
     else to score new windows. Clipping keeps the network inside the region it was
-    trained on: on an unseen vehicle the VGAE terms sit 10-20 times above anything
-    seen in training, and an MLP extrapolating that far picked fusion weights that
-    ranked attacks below benign windows (AUROC 0.37 on can_sample's test_04; 0.62
-    clipped).
+    trained on: before the VGAE terms were measured against their capture's baseline,
+    they sat 10-20 times above anything seen in training on an unseen vehicle, and an
+    MLP extrapolating that far picked fusion weights that ranked attacks below benign
+    windows (AUROC 0.37 on can_sample's test_04; 0.62 clipped).
     """
 
     low: Tensor

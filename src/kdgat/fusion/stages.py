@@ -29,7 +29,13 @@ from kdgat.fusion.dqn import (
     train_dqn,
 )
 from kdgat.fusion.models import FusionModels
-from kdgat.fusion.state import FEATURES, PAIRS, model_outputs, state_columns
+from kdgat.fusion.state import (
+    FEATURES,
+    PAIRS,
+    model_outputs,
+    relative_columns,
+    state_columns,
+)
 from kdgat.graphs.store import open_store
 from kdgat.io import replace_dir
 from kdgat.models.gat import GATClassifier
@@ -65,30 +71,42 @@ def _threshold(model: str, dataset: str) -> float:
 
 
 def fusion_state(dataset: str, p: Params) -> dict[str, Any]:
-    """Both pairs' state for every split, written to ``data/fusion/<dataset>``."""
+    """Both pairs' state for every split, written to ``data/fusion/<dataset>``.
+
+    Training and validation windows of one capture share its running baseline, so
+    the relative columns are computed over all splits at once, then split again.
+    """
     vocab_size = json.loads((GRAPHS / dataset / "meta.json").read_text())["vocab_size"]
-    counts: dict[str, int] = {}
+    stores = {split: open_store(GRAPHS / dataset / split) for split in splits(dataset)}
+    capture = np.concatenate([s.arrays.capture for s in stores.values()])
+    start = np.concatenate([s.arrays.start for s in stores.values()])
+    ends = np.cumsum([len(s) for s in stores.values()])
+    summary: dict[str, Any] = {"graphs": {split: len(s) for split, s in stores.items()}}
     with replace_dir(FUSION / dataset) as tmp:
         for pair, (vgae_name, gat_name) in PAIRS.items():
             vgae, _ = load_typed(MODELS / dataset / vgae_name, VGAE)
             gat, _ = load_typed(MODELS / dataset / gat_name, GATClassifier)
-            thresholds = (_threshold(vgae_name, dataset), _threshold(gat_name, dataset))
-            raw = {
-                split: model_outputs(
-                    vgae,
-                    gat,
-                    open_store(GRAPHS / dataset / split),
-                    p.vgae.score_weights,
-                    vocab_size,
-                )
-                for split in splits(dataset)
+            parts = [
+                model_outputs(vgae, gat, store, p.vgae.score_weights, vocab_size)
+                for store in stores.values()
+            ]
+            merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+            merged |= relative_columns(merged, capture, start, p.fusion.capture_baseline)
+            pieces = {name: np.split(v, ends[:-1]) for name, v in merged.items()}
+            by_split = {
+                split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)
             }
+            val = by_split[VAL]
+            thresholds = (
+                choose_threshold(val["s_vgae_rel"], val["y"], p.threshold.method),
+                _threshold(gat_name, dataset),
+            )
             (tmp / pair).mkdir()
-            for split, outputs in raw.items():
-                columns = state_columns(outputs, thresholds, raw[VAL]["s_vgae"])
+            for split, outputs in by_split.items():
+                columns = state_columns(outputs, thresholds, val["s_vgae_rel"])
                 pq.write_table(pa.table(columns), tmp / pair / f"{split}.parquet")
-                counts[split] = len(outputs["y"])
-    return {"graphs": counts}
+            summary[f"{pair}_vgae_rel_threshold"] = thresholds[0]
+    return summary
 
 
 def read_state(dataset: str, pair: str, split: str) -> Experience:
@@ -103,6 +121,11 @@ def read_state(dataset: str, pair: str, split: str) -> Experience:
         s_vgae=table["s_vgae_cal"].to_numpy().astype(np.float64),
         y=table["y"].to_numpy().astype(np.int64),
     )
+
+
+def read_raw_vgae(dataset: str, pair: str, split: str) -> np.ndarray:
+    """The pair's VGAE score as the model gives it (no baseline): its own evaluation row."""
+    return pq.read_table(FUSION / dataset / pair / f"{split}.parquet")["s_vgae"].to_numpy()
 
 
 def dqn_settings(p: Params) -> DQNSettings:

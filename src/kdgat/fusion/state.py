@@ -1,15 +1,20 @@
 """The fusion state of every graph: what the VGAE and the GAT say about it.
 
 Computed once per split by running both models of a pair over the graph store
-in batches. Columns (one row per graph):
+in batches. Every VGAE column is measured against its capture's running baseline
+(``kdgat.fusion.capture_baseline``), so the state means the same on a vehicle the
+VGAE never saw. Columns (one row per graph):
 
-* ``s_vgae``: the VGAE's composite anomaly score; ``err_features``, ``err_ids``,
-  ``err_neighbours``, ``err_kl``: its components;
-* ``s_vgae_cal``: ``s_vgae`` calibrated to [0, 1] on validation (see ``calibrate``);
-* ``mu_norm``, ``mu_std``, ``logstd_mean``: latent statistics (graph means over nodes);
+* ``s_vgae_rel``: the VGAE's composite anomaly score, log ratio to the baseline;
+  ``err_features_rel``, ``err_ids_rel``, ``err_neighbours_rel``, ``err_kl_rel``:
+  its components, likewise;
+* ``s_vgae_cal``: ``s_vgae_rel`` calibrated to [0, 1] on validation (see ``calibrate``);
+* ``mu_norm_rel``, ``mu_std_rel``, ``logstd_mean_rel``: latent statistics (graph
+  means over nodes), differences to the baseline;
 * ``p_gat``: the GAT's attack probability; ``gat_confidence``: 1 - normalised entropy;
-* ``agree``: 1 when both models, at their own validation thresholds, decide alike;
-* ``y`` and ``attack_code``: the graph's labels (never a model input).
+* ``agree``: 1 when both models, at their validation thresholds, decide alike;
+* ``s_vgae`` (the raw score, not a feature: the VGAE's own row in the evaluation),
+  ``y`` and ``attack_code`` (labels, never a model input).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import numpy as np
 import torch
 from torch_geometric.utils import scatter
 
+from kdgat.fusion.capture_baseline import relative
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.loader import GraphLoader
 from kdgat.graphs.store import GraphStore
@@ -25,16 +31,12 @@ from kdgat.models.gat import GATClassifier
 from kdgat.models.vgae import VGAE, anomaly_score, reconstruction_errors
 
 PAIRS = {"teacher": ("vgae", "gat"), "student": ("vgae_small", "gat_small")}
+LOG_TERMS = ("s_vgae", "err_features", "err_ids", "err_neighbours", "err_kl")  # errors: > 0
+SIGNED_TERMS = ("mu_norm", "mu_std", "logstd_mean")
 FEATURES = (
-    "s_vgae",
+    "s_vgae_rel",
     "s_vgae_cal",
-    "err_features",
-    "err_ids",
-    "err_neighbours",
-    "err_kl",
-    "mu_norm",
-    "mu_std",
-    "logstd_mean",
+    *(f"{name}_rel" for name in LOG_TERMS[1:] + SIGNED_TERMS),
     "p_gat",
     "gat_confidence",
     "agree",
@@ -100,23 +102,37 @@ def binary_entropy_confidence(p: np.ndarray) -> np.ndarray:
     return 1.0 - entropy / np.log(2.0)
 
 
+def relative_columns(
+    raw: dict[str, np.ndarray], capture: np.ndarray, start: np.ndarray, q: float | None
+) -> dict[str, np.ndarray]:
+    """``<name>_rel`` for every VGAE output: its distance to the capture's running baseline."""
+    return {
+        f"{name}_rel": relative(raw[name], capture, start, q, log=name in LOG_TERMS)
+        for name in LOG_TERMS + SIGNED_TERMS
+    }
+
+
 def state_columns(
     raw: dict[str, np.ndarray],
     thresholds: tuple[float, float],
     validation_scores: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The full state (module docstring) from ``model_outputs`` and the pair's thresholds."""
+    """The full state (module docstring) from ``model_outputs`` plus ``relative_columns``.
+
+    ``thresholds``: the relative VGAE score's and the GAT's, both from validation;
+    ``validation_scores``: the relative VGAE scores of the validation split.
+    """
     vgae_threshold, gat_threshold = thresholds
-    flagged_vgae = raw["s_vgae"] >= vgae_threshold
+    flagged_vgae = raw["s_vgae_rel"] >= vgae_threshold
     flagged_gat = raw["p_gat"] >= gat_threshold
     derived = {
-        "s_vgae_cal": calibrate(raw["s_vgae"], vgae_threshold, validation_scores),
+        "s_vgae_cal": calibrate(raw["s_vgae_rel"], vgae_threshold, validation_scores),
         "gat_confidence": binary_entropy_confidence(raw["p_gat"]),
         "agree": (flagged_vgae == flagged_gat).astype(np.float32),
     }
     columns = {**raw, **derived}
     return {
-        **{name: columns[name].astype(np.float32) for name in FEATURES},
+        **{name: columns[name].astype(np.float32) for name in (*FEATURES, "s_vgae")},
         "y": raw["y"].astype(np.int64),
         "attack_code": raw["attack_code"].astype(np.int32),
     }
