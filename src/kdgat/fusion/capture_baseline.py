@@ -31,10 +31,9 @@ def running_quantile(
     Windows are put in time order within each capture by ``start`` (the row of
     their first frame); the result is in the input's order.
     """
+    order = np.lexsort((start, capture))  # by capture, then time (stable)
     out = np.empty(len(values), np.float64)
-    for c in np.unique(capture):
-        rows = np.flatnonzero(capture == c)
-        rows = rows[np.argsort(start[rows], kind="stable")]
+    for rows in np.split(order, np.flatnonzero(np.diff(capture[order])) + 1):
         history = pd.Series(values[rows], dtype=np.float64).expanding()
         out[rows] = history.quantile(q).to_numpy()
     return out

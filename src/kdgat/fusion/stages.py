@@ -109,12 +109,16 @@ def fusion_state(dataset: str, p: Params) -> dict[str, Any]:
     return summary
 
 
-def read_state(dataset: str, pair: str, split: str) -> Experience:
-    """A split's fusion state as the DQN and the baselines take it."""
+def _state_table(dataset: str, pair: str, split: str, columns: list[str]) -> pa.Table:
     path = FUSION / dataset / pair / f"{split}.parquet"
     if not path.exists():
         raise KdgatError(f"{path}: not found; run `dvc repro fusion_state@{dataset}`")
-    table = pq.read_table(path)
+    return pq.read_table(path, columns=columns)
+
+
+def read_state(dataset: str, pair: str, split: str) -> Experience:
+    """A split's fusion state as the DQN and the baselines take it."""
+    table = _state_table(dataset, pair, split, [*FEATURES, "y"])
     return Experience(
         states=np.column_stack([table[name].to_numpy() for name in FEATURES]).astype(np.float32),
         p_gat=table["p_gat"].to_numpy().astype(np.float64),
@@ -125,7 +129,7 @@ def read_state(dataset: str, pair: str, split: str) -> Experience:
 
 def read_raw_vgae(dataset: str, pair: str, split: str) -> np.ndarray:
     """The pair's VGAE score as the model gives it (no baseline): its own evaluation row."""
-    return pq.read_table(FUSION / dataset / pair / f"{split}.parquet")["s_vgae"].to_numpy()
+    return _state_table(dataset, pair, split, ["s_vgae"])["s_vgae"].to_numpy()
 
 
 def dqn_settings(p: Params) -> DQNSettings:
