@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint bench clean
+.PHONY: help setup run test test-quick lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,8 +32,11 @@ run: setup ## run the whole pipeline on the default data and print the results
 	$(BIN)/kdgat report
 	$(BIN)/kdgat query "select dataset, scenario, rank, model, f1, auroc, parameters from leaderboard"
 
-test: setup ## run the test suite
+test: setup ## the full test suite (what CI runs)
 	$(BIN)/pytest
+
+test-quick: setup ## the inner loop: every test not marked slow or slurm (about a minute)
+	$(BIN)/pytest -m "not slow and not slurm"
 
 lint: setup ## ruff and mypy
 	$(BIN)/ruff check .

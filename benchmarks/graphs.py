@@ -31,11 +31,13 @@ from loader import loader_speedup
 from kdgat.data.ingest import ingest_files
 from kdgat.graphs.arrays import CanFrames, GraphArrays, concat
 from kdgat.graphs.can import build_can_graphs
+from kdgat.graphs.domains import CAN, WindowSpec
 from kdgat.graphs.frames import can_frames
 from kdgat.graphs.vocab import Vocabulary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/data/can-train-and-test-set_01"
 WINDOW = STRIDE = 100
+SPEC = WindowSpec(window=WINDOW, stride=STRIDE, window_seconds=60.0, min_attack_frames=1)
 
 
 def load_captures(folder: Path) -> list[pa.Table]:
@@ -45,8 +47,8 @@ def load_captures(folder: Path) -> list[pa.Table]:
 
 
 def to_graphs(table: pa.Table, vocab: Vocabulary) -> GraphArrays:
-    frames = can_frames(table, vocab.encode(table["arbitration_id"].to_numpy()), {})
-    return build_can_graphs(frames, WINDOW, STRIDE)
+    """One capture's graphs, as the graphs stage builds them (frames, then windows)."""
+    return CAN.graphs(table, vocab.encode, {}, SPEC)
 
 
 def timed_build(

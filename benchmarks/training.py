@@ -22,16 +22,17 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from kdgat.config import DatasetEntry, GraphParams, load_params
+from kdgat.config import DatasetEntry, load_params
 from kdgat.data.ingest import ingest_dataset
 from kdgat.data.synth import write_dataset
-from kdgat.graphs.build import build_dataset
 from kdgat.graphs.loader import GraphLoader
 from kdgat.graphs.store import GraphStore, open_store
+from kdgat.layout import TRAIN, Layout
 from kdgat.models.gat import GATClassifier
 from kdgat.models.sizes import count_parameters
 from kdgat.models.vgae import VGAE
-from kdgat.training.modules import GATTask, GraphTask, VGAETask
+from kdgat.pipeline import graphs as graphs_stage
+from kdgat.training.modules import ClassifierTask, GraphTask, VGAETask
 
 PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 BATCH = 64
@@ -55,11 +56,11 @@ def synthetic_store(folder: Path) -> GraphStore:
         train=["train_*"],
         test={"known": ["test_*"]},
     )
-    ingest_dataset(
-        "b", entry, folder / "raw", folder / "processed", folder / "i.json", 1 << 18, 0.001
-    )
-    build_dataset("b", folder / "processed", folder / "graphs", folder / "g.json", GraphParams())
-    return open_store(folder / "graphs" / "train")
+    layout = Layout(folder)
+    processed = layout.processed("b").dir
+    ingest_dataset("b", entry, folder / "raw", processed, folder / "i.json", 1 << 18, 0.001)
+    graphs_stage.run("b", load_params(PARAMS), layout)
+    return open_store(layout.store("b", TRAIN))
 
 
 def tasks(store: GraphStore) -> dict[str, GraphTask]:
@@ -73,15 +74,21 @@ def tasks(store: GraphStore) -> dict[str, GraphTask]:
     built: dict[str, GraphTask] = {}
     for size in ("large", "small"):
         gat = GATClassifier(**shapes, **getattr(p.gat, size).model_dump())
-        built[f"gat_{size}"] = GATTask(gat, p.lr, p.weight_decay, "ce", None, 0.0)
+        built[f"gat_{size}"] = ClassifierTask(
+            model=gat,
+            lr=p.lr,
+            weight_decay=p.weight_decay,
+            loss="ce",
+            class_weights=None,
+            focal_gamma=0.0,
+        )
         vgae = VGAE(**shapes, **getattr(p.vgae, size).model_dump())
         built[f"vgae_{size}"] = VGAETask(
-            vgae,
-            meta["vocab_size"],
-            p.lr,
-            p.weight_decay,
-            p.vgae.loss_weights,
-            p.vgae.score_weights,
+            model=vgae,
+            lr=p.lr,
+            weight_decay=p.weight_decay,
+            loss_weights=p.vgae.loss_weights,
+            score_weights=p.vgae.score_weights,
         )
     return built
 

@@ -1,8 +1,6 @@
-"""DVC stage ``distill@<dataset>``: see kdgat.training.stages.distill."""
+"""DVC stage ``distill@<dataset>``: see kdgat.pipeline.distill."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.distill import main
 
 if __name__ == "__main__":
-    run(["distill", *sys.argv[1:]])
+    main()

@@ -1,8 +1,6 @@
-"""DVC stage ``evaluate@<dataset>``: see ``kdgat evaluate --help``."""
+"""DVC stage ``evaluate@<dataset>``: see kdgat.pipeline.evaluate."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.evaluate import main
 
 if __name__ == "__main__":
-    run(["evaluate", *sys.argv[1:]])
+    main()

@@ -1,8 +1,6 @@
-"""DVC stage ``export``: every dataset's results -> lakehouse/ (Parquet) -> lakehouse.uri."""
+"""DVC stage ``export``: see kdgat.pipeline.export."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.export import main
 
 if __name__ == "__main__":
-    run(["export", *sys.argv[1:]])
+    main()

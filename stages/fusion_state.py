@@ -1,8 +1,6 @@
-"""DVC stage ``fusion_state@<dataset>``: see ``kdgat fusion-state --help``."""
+"""DVC stage ``fusion_state@<dataset>``: see kdgat.pipeline.fusion_state."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.fusion_state import main
 
 if __name__ == "__main__":
-    run(["fusion-state", *sys.argv[1:]])
+    main()

@@ -1,8 +1,6 @@
 """DVC stage ``graphs@<dataset>``: validated Parquet -> windowed graph stores per split."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.graphs import main
 
 if __name__ == "__main__":
-    run(["graphs", *sys.argv[1:]])
+    main()

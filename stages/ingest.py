@@ -1,8 +1,6 @@
-"""DVC stage ``ingest@<dataset>``: raw captures -> validated Parquet + ingest report."""
+"""DVC stage ``ingest@<dataset>``: see kdgat.pipeline.ingest."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.ingest import main
 
 if __name__ == "__main__":
-    run(["ingest", *sys.argv[1:]])
+    main()

@@ -1,6 +1,6 @@
-"""DVC stage ``synth``: simulate the default CAN dataset into data/raw/synth."""
+"""DVC stage ``synth``: see kdgat.pipeline.synth."""
 
-from kdgat.cli import run
+from kdgat.pipeline.synth import main
 
 if __name__ == "__main__":
-    run(["synth"])
+    main()

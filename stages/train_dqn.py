@@ -1,8 +1,6 @@
-"""DVC stage ``train_dqn@<dataset>``: see ``kdgat train-dqn --help``."""
+"""DVC stage ``train_dqn@<dataset>``: see kdgat.pipeline.train_dqn."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.train_dqn import main
 
 if __name__ == "__main__":
-    run(["train-dqn", *sys.argv[1:]])
+    main()

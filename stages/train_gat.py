@@ -1,8 +1,6 @@
-"""DVC stage ``train_gat@<dataset>``: see kdgat.training.stages.train_gat."""
+"""DVC stage ``train_gat@<dataset>``: see kdgat.pipeline.train_gat."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.train_gat import main
 
 if __name__ == "__main__":
-    run(["train-gat", *sys.argv[1:]])
+    main()

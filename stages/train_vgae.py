@@ -1,8 +1,6 @@
-"""DVC stage ``train_vgae@<dataset>``: see kdgat.training.stages.train_vgae."""
+"""DVC stage ``train_vgae@<dataset>``: see kdgat.pipeline.train_vgae."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.train_vgae import main
 
 if __name__ == "__main__":
-    run(["train-vgae", *sys.argv[1:]])
+    main()

@@ -1,8 +1,6 @@
-"""DVC stage ``window_baseline@<dataset>``: see ``kdgat window-baseline --help``."""
+"""DVC stage ``window_baseline@<dataset>``: see kdgat.pipeline.window_baseline."""
 
-import sys
-
-from kdgat.cli import run
+from kdgat.pipeline.window_baseline import main
 
 if __name__ == "__main__":
-    run(["window-baseline", *sys.argv[1:]])
+    main()

@@ -9,7 +9,8 @@ from typing import Any
 from kdgat.config import DatasetEntry, GraphParams
 from kdgat.data.ingest import ingest_dataset
 from kdgat.data.synth import write_dataset
-from kdgat.graphs.build import build_dataset
+from kdgat.layout import Layout
+from kdgat.pipeline.graphs import build_graphs
 
 SCENARIO_GLOBS = {
     "known_vehicle_known_attack": "test_01_*",
@@ -25,10 +26,13 @@ def synthetic_graphs(
     seed: int,
     duration_s: float,
 ) -> dict[str, Any]:
-    """Simulate 4 ECUs into ``root/raw``, ingest into ``root/data/processed/<dataset>``
-    and build graphs into ``root/data/graphs/<dataset>``; return the graphs report."""
+    """Simulate 4 ECUs into ``data/raw/<dataset>``, ingest into ``data/processed/<dataset>``
+    and build graphs into ``data/graphs/<dataset>`` of the workspace ``root`` (``Layout``);
+    return the graphs report."""
+    layout = Layout(root)
+    raw, metrics = layout.raw(dataset), layout.metrics(dataset)
     write_dataset(
-        root / "raw",
+        raw,
         seed=seed,
         ecus=4,
         duration_s=duration_s,
@@ -43,10 +47,9 @@ def synthetic_graphs(
         train=["train_*"],
         test={name: [SCENARIO_GLOBS[name]] for name in scenarios},
     )
-    processed = root / "data/processed" / dataset
-    ingest_dataset(dataset, entry, root / "raw", processed, root / "ingest.json", 4096, 0.001)
-    graphs = root / "data/graphs" / dataset
-    return build_dataset(dataset, processed, graphs, root / "graphs.json", params)
+    processed = layout.processed(dataset)
+    ingest_dataset(dataset, entry, raw, processed.dir, metrics.ingest_report, 4096, 0.001)
+    return build_graphs(dataset, params, processed, layout.graphs(dataset), metrics.graphs)
 
 
 def wait_for_histories(runs: list[Path], timeout_s: float = 60) -> bool:

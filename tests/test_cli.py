@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 import typer
 
-from kdgat.cli import app
+from kdgat.cli import LazyGroup, app
 
 from .conftest import REPO
 
-COMMANDS = sorted(typer.main.get_command(app).commands)  # every registered command
+GROUP = typer.main.get_command(app)
+assert isinstance(GROUP, LazyGroup)  # the app's group class, which lists the lazy commands
+# Every command, the lazily registered operations (hpo, slurm, export, ...) included.
+COMMANDS = GROUP.list_commands(typer.Context(GROUP))
 
 
 def kdgat(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

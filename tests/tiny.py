@@ -1,19 +1,18 @@
-"""Session fixtures: a tiny synthetic dataset's graphs, and the four models trained on it.
+"""Session fixtures: a tiny synthetic dataset's graphs, and every model trained on it.
 
 Built once per test session and shared by the training, fusion and evaluation tests.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kdgat.config import GraphParams, load_params
+from kdgat.layout import Layout
 
 from .helpers import synthetic_graphs
 
@@ -28,17 +27,6 @@ def tiny_params(**changes: object) -> dict:
     params["dqn"].update(steps=300, eval_every=50, epsilon_decay_steps=200)
     params.update(changes)
     return params
-
-
-@contextmanager
-def inside(folder: Path) -> Iterator[None]:
-    """Run with ``folder`` as the working directory (stages use relative paths)."""
-    previous = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 @pytest.fixture(scope="session")
@@ -56,17 +44,17 @@ def graphs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(graphs_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace where train_vgae, train_gat (with curriculum) and distill have run."""
-    from kdgat.training import stages
+    """A workspace where every training stage has run: train_vgae, train_gat (with curriculum),
+    distill and the other classifiers' (``kdgat.pipeline.models``), teachers first."""
+    from kdgat.pipeline.models import MODELS
 
     root = tmp_path_factory.mktemp("trained")
     (root / "data").mkdir()
     for part in ("graphs", "processed"):
         (root / "data" / part).symlink_to(graphs_root / "data" / part)
-    (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    with inside(root):
-        p = load_params(root / "params.yaml")
-        stages.train_vgae(DATASET, p)
-        stages.train_gat(DATASET, p)
-        stages.distill(DATASET, p)
+    layout = Layout(root)
+    layout.params.write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    p = load_params(layout.params)
+    for stage in dict.fromkeys(m.stage for m in MODELS.values()):  # table order: teachers first
+        importlib.import_module(f"kdgat.pipeline.{stage}").run(DATASET, p, layout)
     return root

@@ -1,36 +1,73 @@
 """The ``kdgat`` command: every pipeline stage and tool is reachable from here.
 
-DVC stage scripts in ``stages/`` call these same functions, so a stage run by
-hand and a stage run by ``dvc repro`` do exactly the same thing.
+Stage commands run the same ``kdgat.pipeline.<stage>.run`` that ``dvc repro`` runs
+(through ``stages/<stage>.py``). Operations (hpo, slurm, remotes, lakehouse) are
+imported only when one of their commands runs, so ``kdgat graphs`` stays light.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+import importlib
 import sys
-import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
+from typer.core import TyperGroup
 
 from kdgat import config
-from kdgat.errors import KdgatError
+from kdgat.errors import KdgatError, StoppedBySignalError
+from kdgat.layout import Layout
+
+# Command name -> the module whose ``register(app, name)`` adds it.
+OPERATIONS = {
+    "export": "kdgat.lakehouse.cli",
+    "query": "kdgat.lakehouse.cli",
+    "remote": "kdgat.workspace.cli",
+    "push": "kdgat.workspace.cli",
+    "pull": "kdgat.workspace.cli",
+    "doctor": "kdgat.workspace.cli",
+    "cluster-config": "kdgat.workspace.cli",
+    "hpo": "kdgat.hpo.cli",
+    "slurm": "kdgat.slurm.cli",
+}
+
+
+class LazyGroup(TyperGroup):
+    """The top command group: operations commands are imported on first use."""
+
+    # ctx: typer's vendored click Context (typer.Context is a subclass of it).
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Typer's commands plus the lazy operations commands, without importing them."""
+        return sorted({*super().list_commands(ctx), *OPERATIONS})
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """Import an operations command's module only when that command is run."""
+        if cmd_name not in OPERATIONS:
+            return super().get_command(ctx, cmd_name)
+        holder = typer.Typer()
+        importlib.import_module(OPERATIONS[cmd_name]).register(holder, cmd_name)
+        return typer.main.get_group(holder).get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="Graph-based intrusion detection: a reproducible DVC pipeline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 
-PROCESSED = Path("data/processed")
-GRAPHS = Path("data/graphs")
-METRICS = Path("metrics")
-
 ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 CatalogOption = Annotated[Path, typer.Option(help="dataset catalog to read")]
+SYNTH_RAW = Layout().raw("synth")
+DatasetArgument = Annotated[str, typer.Argument(help="dataset in params.yaml / the catalog")]
+
+
+def _stage(name: str, dataset: str, params: Path) -> Any:
+    """Run ``kdgat.pipeline.<name>`` on ``dataset``, as ``dvc repro <name>@<dataset>`` does."""
+    from kdgat.pipeline import entry
+
+    return entry.run_stage(importlib.import_module(f"kdgat.pipeline.{name}").run, dataset, params)
 
 
 @app.command("check-config")
@@ -46,17 +83,13 @@ def check_config(
 
 @app.command()
 def synth(
-    out: Annotated[Path, typer.Option(help="folder for the CSV captures")] = Path("data/raw/synth"),
+    out: Annotated[Path, typer.Option(help="folder for the CSV captures")] = SYNTH_RAW,
     params: ParamsOption = config.PARAMS_FILE,
 ) -> None:
     """Simulate a vehicle bus with attacks; write captures in the can_csv layout."""
-    from kdgat.data.synth import write_dataset
-    from kdgat.io import replace_dir
+    from kdgat.pipeline import synth as stage
 
-    p = config.load_params(params)
-    with replace_dir(out) as tmp:
-        files = write_dataset(tmp, seed=p.seed, **p.synth.model_dump())
-    typer.echo(f"wrote {len(files)} captures to {out}")
+    stage.run(config.load_params(params), out)
 
 
 @app.command()
@@ -65,12 +98,11 @@ def fetch(
     catalog: CatalogOption = config.CATALOG_FILE,
 ) -> None:
     """Bring a dataset's raw files into data/raw/<dataset> (link, download or HF Hub)."""
-    from kdgat.data.catalog import raw_dir
     from kdgat.data.sources import fetch as fetch_source
 
-    entry = config.load_catalog(catalog).entry(dataset, catalog)
-    files = fetch_source(entry, raw_dir(dataset))
-    typer.echo(f"{dataset}: {len(files)} files in {raw_dir(dataset)}")
+    entry, raw = config.load_catalog(catalog).entry(dataset, catalog), Layout().raw(dataset)
+    files = fetch_source(entry, raw)
+    typer.echo(f"{dataset}: {len(files)} files in {raw}")
 
 
 @app.command()
@@ -91,130 +123,77 @@ def ingest(
         if fmt is None or out is None or not paths:
             raise KdgatError("ad-hoc mode needs --format, --out and at least one FILE")
         report = ingest_lib.ingest_files(paths, fmt, out, split)
-    else:
-        if dataset is None:
-            raise KdgatError("name a DATASET from the catalog, or use --format/--out FILE...")
-        from kdgat.data.catalog import raw_dir
+        typer.echo(ingest_lib.format_report(report))
+        return
+    if dataset is None:
+        raise KdgatError("name a DATASET from the catalog, or use --format/--out FILE...")
+    from kdgat.pipeline.ingest import ingest as ingest_stage
 
-        p, c = config.load(params, catalog)
-        report = ingest_lib.ingest_dataset(
-            dataset,
-            c.entry(dataset, catalog),
-            raw=raw_dir(dataset),
-            out=PROCESSED / dataset,
-            report_path=METRICS / dataset / "ingest_report.json",
-            row_group_size=p.ingest.row_group_size,
-            max_bad_fraction=p.ingest.max_bad_fraction,
-        )
-    typer.echo(ingest_lib.format_report(report))
+    ingest_stage(dataset, *config.load(params, catalog), Layout())
 
 
 @app.command()
-def graphs(
-    dataset: Annotated[str, typer.Argument(help="dataset in params.yaml / the catalog")],
-    params: ParamsOption = config.PARAMS_FILE,
-) -> None:
+def graphs(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Build sliding-window graphs of an ingested dataset into data/graphs/<dataset>."""
-    from kdgat.graphs.build import build_dataset
-
-    p = config.load_params(params)
-    report = build_dataset(
-        dataset, PROCESSED / dataset, GRAPHS / dataset, METRICS / dataset / "graphs.json", p.graphs
-    )
-    typer.echo(f"{dataset}: {report['frames_per_s']:,} frames/s, vocabulary {report['vocab_size']}")
-    for split, stats in report["splits"].items():
-        typer.echo(
-            f"  {split:<34} {stats['graphs']:>7} graphs  attack {stats['attack_fraction']:.3f}  "
-            f"nodes p50 {stats['nodes_p50']:.0f}  edges p50 {stats['edges_p50']:.0f}"
-        )
-
-
-def _train(stage: str, dataset: str, params: Path) -> None:
-    from kdgat.training import stages
-    from kdgat.training.callbacks import StoppedBySignalError
-
-    # Lightning sets its loggers to INFO when imported: hardware banners and tips, not news.
-    for noisy in ("lightning.pytorch", "lightning.fabric"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    p = config.load_params(params)
-    try:
-        results = getattr(stages, stage)(dataset, p)
-    except StoppedBySignalError as err:
-        typer.echo(f"{stage}@{dataset}: {err}", err=True)
-        sys.exit(128 + err.signum)  # like a process killed by the signal: DVC sees a failure
-    typer.echo(json.dumps(results, indent=2, default=float))
+    _stage("graphs", dataset, params)
 
 
 @app.command("train-vgae")
-def train_vgae(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def train_vgae(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Train the VGAE teacher (one-class, benign training graphs) of a dataset."""
-    _train("train_vgae", dataset, params)
+    _stage("train_vgae", dataset, params)
 
 
 @app.command("train-gat")
-def train_gat(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def train_gat(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Train the GAT teacher (curriculum from the VGAE's scores) of a dataset."""
-    _train("train_gat", dataset, params)
+    _stage("train_gat", dataset, params)
 
 
 @app.command()
-def distill(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def distill(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Distil the small GAT and small VGAE students from their teachers."""
-    _train("distill", dataset, params)
+    _stage("distill", dataset, params)
 
 
-def _fusion(stage: str, dataset: str, params: Path) -> None:
-    from kdgat.evaluation.stage import evaluate
-    from kdgat.fusion import stages
-    from kdgat.fusion.window_baseline import window_baseline
+@app.command()
+def train(
+    model: Annotated[str, typer.Argument(help="a model of kdgat.pipeline.models (e.g. gin)")],
+    dataset: DatasetArgument,
+    params: ParamsOption = config.PARAMS_FILE,
+) -> None:
+    """Train one model of the model table on a dataset (what its stage does for it)."""
+    from kdgat.pipeline import entry
+    from kdgat.pipeline.models import MODELS
+    from kdgat.pipeline.training import train_and_write
 
-    steps = {
-        "fusion_state": stages.fusion_state,
-        "window_baseline": window_baseline,
-        "train_dqn": stages.train_fusion,
-        "evaluate": evaluate,
-    }
-    results = steps[stage](dataset, config.load_params(params))
-    if stage != "evaluate":  # the evaluation is a file of its own; the table follows in report
-        typer.echo(json.dumps(results, indent=2, default=float))
+    if model not in MODELS:
+        raise KdgatError(f"no model {model!r}; the table has: {', '.join(MODELS)}")
+    entry.run_stage(lambda d, p, layout: train_and_write(layout, d, p, model), dataset, params)
 
 
 @app.command("fusion-state")
-def fusion_state(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def fusion_state(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Run both model pairs over every split; store each graph's fusion state."""
-    _fusion("fusion_state", dataset, params)
+    _stage("fusion_state", dataset, params)
 
 
 @app.command("window-baseline")
-def window_baseline(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def window_baseline(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Train the non-graph baseline (boosted trees on per-window statistics)."""
-    _fusion("window_baseline", dataset, params)
+    _stage("window_baseline", dataset, params)
 
 
 @app.command("train-dqn")
-def train_dqn(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
-    """Train the DQN fusion agent and the fusion baselines for both model pairs."""
-    _fusion("train_dqn", dataset, params)
+def train_dqn(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+    """Train the DQN fusion agent and the static fusions for both model pairs."""
+    _stage("train_dqn", dataset, params)
 
 
 @app.command()
-def evaluate(
-    dataset: Annotated[str, typer.Argument()], params: ParamsOption = config.PARAMS_FILE
-) -> None:
+def evaluate(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Evaluate every model on every test scenario: metrics/<dataset>/evaluation.json."""
-    _fusion("evaluate", dataset, params)
+    _stage("evaluate", dataset, params)
 
 
 @app.command()
@@ -222,11 +201,11 @@ def report(params: ParamsOption = config.PARAMS_FILE) -> None:
     """Print the results table of every dataset in params.yaml."""
     from kdgat.report import evaluation_table, models_table, results_table
 
-    datasets = config.load_params(params).datasets
-    for table in (results_table(datasets, METRICS), models_table(datasets)):
+    datasets, layout = config.load_params(params).datasets, Layout()
+    for table in (results_table(datasets, layout), models_table(datasets, layout)):
         if table:
             typer.echo(table + "\n")
-    evaluation = evaluation_table(datasets, METRICS)
+    evaluation = evaluation_table(datasets, layout)
     typer.echo(
         "Per test scenario, thresholds chosen on validation:\n" + evaluation
         if evaluation
@@ -234,39 +213,20 @@ def report(params: ParamsOption = config.PARAMS_FILE) -> None:
     )
 
 
-from kdgat.lakehouse import cli as lakehouse_cli  # noqa: E402  (the lakehouse's own commands)
-
-app.command("export")(lakehouse_cli.export)
-app.command("query")(lakehouse_cli.query)
-
-from kdgat.workspace import cli as workspace_cli  # noqa: E402  (remote, push, pull, doctor, ...)
-
-workspace_cli.register(app)
-
-from kdgat.hpo.cli import app as hpo_app  # noqa: E402  (kdgat hpo run|best)
-from kdgat.slurm.cli import app as slurm_app  # noqa: E402  (kdgat slurm submit|status|...)
-
-app.add_typer(hpo_app, name="hpo")
-app.add_typer(slurm_app, name="slurm")
-
-
 def run(args: list[str] | None = None) -> None:
     """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # A deprecation inside Lightning itself, repeated every epoch; nothing a user can act on.
-    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
-    # Lightning's hint on any machine with SLURM installed; our sbatch scripts know.
-    warnings.filterwarnings("ignore", message=r".*The `srun` command is available.*")
+    from kdgat.pipeline.entry import quiet_logs
+
+    quiet_logs()
     try:
-        app(args=args, prog_name="kdgat", standalone_mode=False)
+        # Standalone: click shows usage errors and exits 2 itself; our errors reach us here.
+        app(args=args, prog_name="kdgat")
     except KdgatError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
-    except click.exceptions.ClickException as err:  # usage errors: show them as click would
-        err.show()
-        sys.exit(err.exit_code)
-    except click.exceptions.Abort:
-        sys.exit(130)
+    except StoppedBySignalError as err:
+        typer.echo(str(err), err=True)
+        sys.exit(128 + err.signum)  # like a process killed by the signal: DVC sees a failure
 
 
 def main() -> None:

@@ -22,18 +22,23 @@ from pydantic import (
 )
 
 from kdgat.errors import ConfigError
+from kdgat.layout import Layout
 
-PARAMS_FILE = Path("params.yaml")
-CATALOG_FILE = Path("data/catalog.yaml")
+PARAMS_FILE = Layout().params
+CATALOG_FILE = Layout().catalog
 
 AttackKind = Literal["dos", "fuzzing", "spoofing", "replay", "suppression", "masquerade"]
 
 
 class Frozen(BaseModel):
+    """Base of every model: immutable, and an unknown key is an error, not ignored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class IngestParams(Frozen):
+    """Stage ingest: the share of bad rows that fails a capture, and the Parquet row groups."""
+
     max_bad_fraction: float = Field(0.001, ge=0, le=1)
     row_group_size: int = Field(262_144, ge=1024)
 
@@ -66,6 +71,8 @@ class GraphParams(Frozen):
 
 
 class GATSize(Frozen):
+    """Architecture of one GAT classifier (the large teacher or the small student)."""
+
     hidden_channels: int = Field(ge=1)
     num_layers: int = Field(ge=1)
     heads: int = Field(ge=1)
@@ -75,12 +82,23 @@ class GATSize(Frozen):
 
 
 class VGAESize(Frozen):
+    """Architecture of one VGAE autoencoder (the large teacher or the small student)."""
+
     hidden_channels: int = Field(ge=1)
     latent_channels: int = Field(ge=1)
     num_layers: int = Field(ge=1)
     heads: int = Field(ge=1)
     embedding_dim: int = Field(ge=1)
     dropout: float = Field(0.0, ge=0, lt=1)
+
+
+class GINSize(Frozen):
+    """Architecture of the GIN classifier (``kdgat.models.gin``)."""
+
+    hidden_channels: int = Field(ge=1)
+    num_layers: int = Field(ge=1)
+    embedding_dim: int = Field(ge=1)
+    dropout: float = Field(0.2, ge=0, lt=1)
 
 
 class Overrides(Frozen):
@@ -91,15 +109,30 @@ class Overrides(Frozen):
     batch_size: int | None = Field(None, ge=1)
 
 
-class GATParams(Overrides):
-    large: GATSize
-    small: GATSize
+class ClassifierParams(Overrides):
+    """What every supervised window classifier's section holds besides its sizes."""
+
     loss: Literal["ce", "weighted_ce", "focal"] = "focal"
     focal_gamma: float = Field(2.0, ge=0)
-    curriculum: bool = True
+    curriculum: bool = True  # benign graphs weighted by the VGAE's score (needs train_vgae)
+
+
+class GATParams(ClassifierParams):
+    """The GAT teacher (``large``) and its distilled student (``small``)."""
+
+    large: GATSize
+    small: GATSize
+
+
+class GINParams(ClassifierParams):
+    """The GIN classifier: one size, no student."""
+
+    large: GINSize
 
 
 class VGAEParams(Overrides):
+    """The VGAE: sizes, and the weights of its loss terms and of its anomaly score."""
+
     large: VGAESize
     small: VGAESize
     loss_weights: dict[str, float]  # features, ids, neighbours, kl
@@ -118,6 +151,8 @@ class VGAEParams(Overrides):
 
 
 class KDParams(Overrides):
+    """Distillation of both students: Hinton et al. (2015) temperature and mix, VGAE matching."""
+
     temperature: float = Field(4.0, gt=0)
     alpha: float = Field(0.7, ge=0, le=1)
     latent_weight: float = Field(1.0, ge=0, description="student VGAE: projected-latent MSE")
@@ -142,9 +177,9 @@ class DQNParams(Frozen):
 
 
 class FusionParams(Frozen):
-    """The fusion state (``kdgat.fusion.capture_baseline``)."""
+    """The fusion state (``kdgat.fusion.capture_reference``)."""
 
-    capture_baseline: float | None = Field(
+    reference_quantile: float | None = Field(
         0.1, gt=0, lt=1, description="VGAE outputs relative to this running quantile; null: off"
     )
 
@@ -158,10 +193,14 @@ class BaselineParams(Frozen):
 
 
 class ThresholdParams(Frozen):
+    """How a model's decision threshold is chosen on the validation split."""
+
     method: Literal["youden", "max_f1"] = "max_f1"
 
 
 class TrackingParams(Frozen):
+    """Experiment tracking beyond dvclive: whether to log to W&B, and its project."""
+
     wandb: bool = False
     project: str = "kdgat"
 
@@ -221,7 +260,7 @@ class HPOParams(Frozen):
     )
     startup_trials: int = Field(5, ge=0, description="random trials before TPE and pruning")
     warmup_epochs: int = Field(1, ge=0, description="epochs before a trial may be pruned")
-    space: dict[Literal["gat", "vgae"], dict[str, SearchDimension]] = {}
+    space: dict[str, dict[str, SearchDimension]] = {}  # model -> key -> dimension (hpo checks)
 
 
 class Params(Frozen):
@@ -241,6 +280,7 @@ class Params(Frozen):
     synth: SynthParams = SynthParams()
     graphs: GraphParams = GraphParams()
     gat: GATParams
+    gin: GINParams
     vgae: VGAEParams
     kd: KDParams = KDParams()
     fusion: FusionParams = FusionParams()
@@ -284,9 +324,12 @@ class DatasetEntry(Frozen):
 
 
 class Catalog(Frozen):
+    """Everything in data/catalog.yaml: the datasets by name."""
+
     datasets: dict[str, DatasetEntry] = Field(min_length=1)
 
     def entry(self, name: str, file: Path = CATALOG_FILE) -> DatasetEntry:
+        """The dataset ``name``, or an error listing the known ones (``file`` names the catalog)."""
         if name not in self.datasets:
             raise ConfigError(
                 f"{file}: no dataset {name!r}; known datasets: {', '.join(sorted(self.datasets))}"

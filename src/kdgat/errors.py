@@ -6,6 +6,7 @@ researcher reading a SLURM log can act on it without opening the code.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -55,3 +56,18 @@ class HPOError(KdgatError):
 
 class SlurmError(KdgatError):
     """A SLURM submission, status query or job worktree failed."""
+
+
+class StoppedBySignalError(Exception):
+    """Training stopped by a signal after saving a resume checkpoint.
+
+    Not a ``KdgatError``: nothing is wrong, and the process must exit as if killed by
+    the signal (``128 + signum``) so that DVC and SLURM record the run as unfinished.
+    """
+
+    def __init__(self, signum: int, checkpoint: Path) -> None:
+        self.signum, self.checkpoint = signum, checkpoint
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"stopped by {name}; checkpoint {checkpoint}; run the stage again to resume"
+        )

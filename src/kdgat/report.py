@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-METRICS = Path("metrics")
-MODELS = Path("models")
+from kdgat.layout import Layout
 
 
-def load_reports(datasets: list[str], root: Path = METRICS) -> dict[str, dict[str, Any]]:
+def load_reports(datasets: list[str], layout: Layout) -> dict[str, dict[str, Any]]:
     """The ingest report of every dataset that has one."""
     reports = {}
     for name in datasets:
-        path = root / name / "ingest_report.json"
+        path = layout.metrics(name).ingest_report
         if path.exists():
             reports[name] = json.loads(path.read_text())
     return reports
 
 
-def results_table(datasets: list[str], root: Path = METRICS) -> str:
+def results_table(datasets: list[str], layout: Layout) -> str:
     """Per dataset and split: captures, frames and attack share."""
-    reports = load_reports(datasets, root)
+    reports = load_reports(datasets, layout)
     if not reports:
         return "no results yet: run `dvc repro` first"
     lines = [f"{'dataset':<14} {'split':<34} {'captures':>8} {'frames':>11} {'attack %':>9}"]
@@ -39,12 +37,12 @@ def results_table(datasets: list[str], root: Path = METRICS) -> str:
     return "\n".join(lines)
 
 
-def models_table(datasets: list[str], root: Path = MODELS) -> str:
+def models_table(datasets: list[str], layout: Layout) -> str:
     """Per dataset and trained model: parameters and validation metrics at its threshold."""
     header = ("dataset", "model", "params", "val F1", "val AUROC", "threshold")
     lines = ["{:<14} {:<12} {:>9} {:>7} {:>9} {:>10}".format(*header)]
     for name in datasets:
-        for card_path in sorted((root / name).glob("*/model_card.json")):
+        for card_path in layout.model_cards(name):
             card = json.loads(card_path.read_text())
             if "validation" not in card:  # not a trained graph model (e.g. window_gbt)
                 continue
@@ -68,11 +66,11 @@ def _by_split(report: dict[str, Any]) -> dict[str, dict[str, int]]:
     return splits
 
 
-def evaluation_table(datasets: list[str], root: Path = METRICS) -> str:
+def evaluation_table(datasets: list[str], layout: Layout) -> str:
     """Per dataset: models as rows, test scenarios as columns, F1 and AUROC in each cell."""
     sections = []
     for name in datasets:
-        path = root / name / "evaluation.json"
+        path = layout.metrics(name).evaluation
         if not path.exists():
             continue
         evaluation = json.loads(path.read_text())

@@ -179,8 +179,10 @@ def test_csv_round_trip(vehicle: synth.Vehicle, tmp_path: Path) -> None:
 
 def test_vehicle_ids_dlcs_and_cycles(vehicle: synth.Vehicle) -> None:
     assert len(set(vehicle.ids.tolist())) == len(vehicle.ids)
-    assert vehicle.ids.min() >= synth.ID_LOW and vehicle.ids.max() <= synth.ID_HIGH
-    assert vehicle.cycle.min() >= 0.01 and vehicle.cycle.max() <= 1.0
+    assert vehicle.ids.min() >= synth.ID_LOW
+    assert vehicle.ids.max() <= synth.ID_HIGH
+    assert vehicle.cycle.min() >= 0.01
+    assert vehicle.cycle.max() <= 1.0
     assert set(np.unique(vehicle.ecu).tolist()) == set(range(6))
     assert np.all(vehicle.dlc <= 8)
     assert np.mean(vehicle.dlc == 8) > 0.5
@@ -213,7 +215,8 @@ def test_counters_and_checksums_hold(
 def test_drive_gear_follows_speed_and_rpm_follows_gear(vehicle: synth.Vehicle) -> None:
     drive = synth.make_drive(synth.rng_for(SEED, "drive"), vehicle, 600.0)
     speed, gear, rpm = drive.smooth["speed"], drive.step["gear"], drive.smooth["rpm"]
-    assert speed.min() >= 0 and speed.max() <= 180
+    assert speed.min() >= 0
+    assert speed.max() <= 180
     assert set(np.unique(gear).tolist()) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}
     assert np.count_nonzero(np.diff(gear)) < len(gear) / 50  # step-wise, no chatter
     assert np.corrcoef(speed, gear)[0, 1] > 0.8
@@ -238,8 +241,14 @@ def test_default_test_split_has_an_unseen_attack(dataset: list[Path]) -> None:
     test_kinds = {a for attacks in defaults.test_scenarios.values() for a in attacks}
     assert test_kinds - set(defaults.train_attacks)
     kind = re.compile(r"__(\w+)-\d+\.csv$")
-    train = {kind.search(p.name)[1] for p in dataset if p.name.startswith("train_02")}
-    test = {kind.search(p.name)[1] for p in dataset if p.name.startswith("test_")}
+
+    def attack_of(path: Path) -> str:
+        match = kind.search(path.name)
+        assert match is not None, path.name
+        return match[1]
+
+    train = {attack_of(p) for p in dataset if p.name.startswith("train_02")}
+    test = {attack_of(p) for p in dataset if p.name.startswith("test_")}
     assert test - train == {"masquerade"}
 
 
@@ -248,7 +257,8 @@ def test_default_test_split_has_an_unseen_attack(dataset: list[Path]) -> None:
 
 def test_normal_capture_has_no_attack(captures: dict[str, synth.Capture]) -> None:
     c = captures[synth.NORMAL]
-    assert not c.label.any() and len(c.intervals) == 0
+    assert not c.label.any()
+    assert len(c.intervals) == 0
 
 
 @pytest.mark.parametrize("attack", synth.ATTACKS)
@@ -269,8 +279,10 @@ def test_attack_fraction_and_intervals(captures: dict[str, synth.Capture], attac
 def test_dos_floods_id_zero(captures: dict[str, synth.Capture]) -> None:
     c = captures["dos"]
     hit = c.label == 1
-    assert np.all(c.arbitration_id[hit] == 0) and not np.any(c.arbitration_id[~hit] == 0)
-    assert not c.payload[hit].any() and np.all(c.dlc[hit] == 8)
+    assert np.all(c.arbitration_id[hit] == 0)
+    assert not np.any(c.arbitration_id[~hit] == 0)
+    assert not c.payload[hit].any()
+    assert np.all(c.dlc[hit] == 8)
     # Mean, not median: on a nearly full bus flood frames queue up and leave back to back.
     duration = np.sum(c.intervals[:, 1] - c.intervals[:, 0])
     assert 0.25e-3 < duration / hit.sum() < 0.45e-3
@@ -296,13 +308,15 @@ def test_spoofing_forges_gear_or_rpm(
     assert len(np.unique(c.payload[hit], axis=0)) == 1  # one forged constant payload
     assert np.median(np.diff(c.timestamp[hit])) == pytest.approx(1e-3, rel=0.1)
     legit = c.payload[(c.arbitration_id == target) & ~hit]
-    assert len(legit) and not np.any(np.all(legit == c.payload[hit][0], axis=1))
+    assert len(legit)
+    assert not np.any(np.all(legit == c.payload[hit][0], axis=1))
 
 
 def test_replay_resends_recorded_frames(captures: dict[str, synth.Capture]) -> None:
     c = captures["replay"]
     hit = np.flatnonzero(c.label == 1)
-    assert set(c.arbitration_id[hit].tolist()) <= set(c.targets) and 2 <= len(c.targets) <= 4
+    assert set(c.arbitration_id[hit].tolist()) <= set(c.targets)
+    assert 2 <= len(c.targets) <= 4
     for start, end in c.intervals:  # each window replays legit frames sent before it
         recorded = {
             (int(i), p.tobytes())

@@ -16,8 +16,11 @@ def test_confusion_counts_and_rates_at_the_threshold() -> None:
     labels = np.array([0, 0, 0, 1, 1, 1])
     m = scenario_metrics(scores, labels, threshold=0.5)
     assert (m["tp"], m["fp"], m["tn"], m["fn"]) == (2, 1, 2, 1)
-    assert m["fpr"] == pytest.approx(1 / 3) and m["specificity"] == pytest.approx(2 / 3)
-    assert m["graphs"] == 6 and m["attack_fraction"] == 0.5 and m["threshold"] == 0.5
+    assert m["fpr"] == pytest.approx(1 / 3)
+    assert m["specificity"] == pytest.approx(2 / 3)
+    assert m["graphs"] == 6
+    assert m["attack_fraction"] == 0.5
+    assert m["threshold"] == 0.5
 
 
 def test_detection_rate_at_one_percent_fpr() -> None:
@@ -31,6 +34,7 @@ def test_detection_rate_at_one_percent_fpr() -> None:
 
 def test_one_class_scenario_gives_null_not_nan_in_json() -> None:
     m = scenario_metrics(np.array([0.2, 0.7]), np.array([0, 0]), threshold=0.5)
-    assert math.isnan(m["auroc"]) and math.isnan(m["dr_at_1pct_fpr"])
+    assert math.isnan(m["auroc"])
+    assert math.isnan(m["dr_at_1pct_fpr"])
     text = json.dumps(json_ready({"gat": {"s": m}}), allow_nan=False)  # raises on NaN
     assert json.loads(text)["gat"]["s"]["auroc"] is None

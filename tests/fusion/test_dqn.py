@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from kdgat.fusion.baselines import tune_alpha
+from kdgat.config import DQNParams
+from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
 from kdgat.fusion.dqn import (
     DQNSettings,
     Experience,
@@ -20,7 +21,13 @@ from kdgat.fusion.dqn import (
     reward,
     train_dqn,
 )
-from kdgat.training.thresholds import binary_metrics, choose_threshold
+from kdgat.fusion.static import tune_alpha
+from kdgat.pipeline.train_dqn import dqn_settings
+
+
+def agent(**changes: float) -> DQNSettings:
+    """params.yaml's ``dqn`` defaults, with ``changes``, as the train_dqn stage passes them."""
+    return dqn_settings(DQNParams(**changes))
 
 
 def split_experts(n: int, seed: int) -> Experience:
@@ -46,18 +53,21 @@ def f1_at_val_threshold(scores: np.ndarray, y: np.ndarray, val: tuple[np.ndarray
 
 def test_contextual_policy_beats_every_fixed_weight() -> None:
     train, val, test = (split_experts(n, seed) for n, seed in ((2000, 0), (600, 1), (1000, 2)))
-    settings = DQNSettings(steps=500, eval_every=50, epsilon_decay_steps=300, batch_size=128)
+    settings = agent(steps=500, eval_every=50, epsilon_decay_steps=300, batch_size=128)
     q, summary = train_dqn(train, val, settings, seed=0)
     alphas = alpha_grid(settings.num_actions)
     chosen = choose_alpha(q, test.states, alphas)
     context = test.states[:, 0] == 1
-    assert chosen[context].mean() > 0.8 and chosen[~context].mean() < 0.2  # trusts the right one
+    # trusts the right one
+    assert chosen[context].mean() > 0.8
+    assert chosen[~context].mean() < 0.2
     fused = {
         "dqn": lambda d: fuse(d.p_gat, d.s_vgae, choose_alpha(q, d.states, alphas)),
         "avg": lambda d: fuse(d.p_gat, d.s_vgae, tune_alpha(val, alphas, "max_f1")),
     }
     f1 = {name: f1_at_val_threshold(f(test), test.y, (f(val), val.y)) for name, f in fused.items()}
-    assert f1["dqn"] > 0.95 and f1["dqn"] > f1["avg"] + 0.05, f1
+    assert f1["dqn"] > 0.95, f1
+    assert f1["dqn"] > f1["avg"] + 0.05, f1
     assert summary["best_value"] == pytest.approx(
         policy_value(q, val, alphas, class_weights(val.y)), abs=1e-6
     )
@@ -66,7 +76,7 @@ def test_contextual_policy_beats_every_fixed_weight() -> None:
 def test_states_beyond_the_training_range_act_like_its_edge() -> None:
     """An unseen vehicle's states lie far outside training: the net must not extrapolate."""
     train = split_experts(500, 4)
-    q, _ = train_dqn(train, train, DQNSettings(steps=40, eval_every=20, batch_size=32), seed=0)
+    q, _ = train_dqn(train, train, agent(steps=40, eval_every=20, batch_size=32), seed=0)
     high = train.states.max(axis=0)
     far = np.tile(high * 20 + 5, (3, 1))  # 20x above anything seen, as test_04's VGAE terms
     with torch.no_grad():
@@ -78,7 +88,7 @@ def test_states_beyond_the_training_range_act_like_its_edge() -> None:
 
 def test_training_is_repeatable_with_a_seed() -> None:
     data = split_experts(500, 3)
-    settings = DQNSettings(steps=60, eval_every=20, batch_size=32)
+    settings = agent(steps=60, eval_every=20, batch_size=32)
     first, _ = train_dqn(data, data, settings, seed=7)
     second, _ = train_dqn(data, data, settings, seed=7)
     for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True):
@@ -87,7 +97,7 @@ def test_training_is_repeatable_with_a_seed() -> None:
 
 def test_double_dqn_with_discount_trains_to_finite_values() -> None:
     data = split_experts(400, 4)
-    q, summary = train_dqn(data, data, DQNSettings(steps=50, gamma=0.9, eval_every=25), seed=0)
+    q, summary = train_dqn(data, data, agent(steps=50, gamma=0.9, eval_every=25), seed=0)
     assert np.isfinite(summary["final_loss"])
     assert np.isfinite(q(torch.as_tensor(data.states)).detach().numpy()).all()
 
@@ -97,11 +107,13 @@ def test_reward_signs_and_class_balance() -> None:
     weights = class_weights(y)
     assert weights[0] * 1 == pytest.approx(weights[1] * 3)  # one benign weighs three attacks
     r = reward(np.array([0.9, 0.1, 0.5, 0.2]), y, weights)
-    assert r[0] > 0 > r[1] and r[2] == 0 and r[3] > 0
+    assert r[0] > 0 > r[1]
+    assert r[2] == 0
+    assert r[3] > 0
 
 
 def test_epsilon_decays_linearly_then_holds() -> None:
-    s = DQNSettings(epsilon_start=1.0, epsilon_end=0.1, epsilon_decay_steps=100)
+    s = agent(epsilon_start=1.0, epsilon_end=0.1, epsilon_decay_steps=100)
     assert [epsilon(k, s) for k in (0, 50, 100, 1000)] == pytest.approx([1.0, 0.55, 0.1, 0.1])
 
 
@@ -113,4 +125,5 @@ def test_replay_buffer_wraps_around_and_keeps_the_newest() -> None:
     assert buffer.size == 5
     assert sorted(buffer.rewards.tolist()) == [1.0, 2.0, 3.0, 4.0, 5.0]  # 0 was overwritten
     states, actions, rewards, _ = buffer.sample(50, torch.Generator().manual_seed(0))
-    assert torch.equal(states[:, 0], rewards) and torch.equal(actions.float(), rewards)
+    assert torch.equal(states[:, 0], rewards)
+    assert torch.equal(actions.float(), rewards)

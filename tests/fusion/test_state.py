@@ -10,7 +10,10 @@ import pytest
 from kdgat.fusion import state
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.store import open_store
-from kdgat.training.artifacts import load_model
+from kdgat.layout import VAL, Layout
+from kdgat.models.classifier import GraphClassifier
+from kdgat.models.vgae import VGAE
+from kdgat.training.artifacts import load_typed
 
 from ..tiny import DATASET
 
@@ -20,9 +23,11 @@ def test_calibration_is_half_at_the_threshold_and_monotone() -> None:
     scores = np.array([-100.0, 2.0, 4.0, 6.0, 1e9])
     calibrated = state.calibrate(scores, threshold=4.0, validation=validation)
     assert calibrated[2] == 0.5
-    assert np.all(np.diff(calibrated) >= 0) and calibrated[0] < 1e-20 < 1 - calibrated[3]
+    assert np.all(np.diff(calibrated) >= 0)
+    assert calibrated[0] < 1e-20 < 1 - calibrated[3]
     assert calibrated[3] == pytest.approx(1 / (1 + np.exp(-1)))  # one IQR above
-    assert calibrated.min() >= 0 and calibrated.max() <= 1
+    assert calibrated.min() >= 0
+    assert calibrated.max() <= 1
 
 
 def test_confidence_is_one_when_certain_and_zero_for_a_coin_flip() -> None:
@@ -31,14 +36,15 @@ def test_confidence_is_one_when_certain_and_zero_for_a_coin_flip() -> None:
 
 
 def test_batched_outputs_equal_one_graph_at_a_time(trained: Path) -> None:
-    store = open_store(trained / "data/graphs" / DATASET / "val")
-    vgae, args = load_model(trained / "models" / DATASET / "vgae")
-    gat, _ = load_model(trained / "models" / DATASET / "gat")
+    layout = Layout(trained)
+    store = open_store(layout.store(DATASET, VAL))
+    vgae, _ = load_typed(layout.model(DATASET, "vgae"), VGAE)
+    gat, _ = load_typed(layout.model(DATASET, "gat"), GraphClassifier)
     weights = {"features": 1.0, "ids": 1.0, "neighbours": 1.0}
-    batched = state.model_outputs(vgae, gat, store, weights, args["vocab_size"])
+    batched = state.model_outputs(vgae, gat, store, weights)
     for i in (0, len(store) // 2, len(store) - 1):
         one = _single(store.arrays, i)
-        alone = state.model_outputs(vgae, gat, one, weights, args["vocab_size"])
+        alone = state.model_outputs(vgae, gat, one, weights)
         for name, values in alone.items():
             assert values[0] == pytest.approx(batched[name][i], rel=1e-4, abs=1e-5), name
 
@@ -56,7 +62,7 @@ def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
         "attack_code": np.array([0, 1, 1]),
     }
     capture, start = np.zeros(3, np.int32), np.arange(3)
-    raw |= state.relative_columns(raw, capture, start, q=None)  # no baseline: log scores
+    raw |= state.relative_columns(raw, capture, start, q=None)  # no reference: log scores
     columns = state.state_columns(raw, thresholds=(1.0, 0.5), validation_scores=np.arange(5.0))
     assert columns["agree"].tolist() == [1.0, 1.0, 0.0]
     assert columns["s_vgae"].tolist() == [0.5, 90.0, 90.0]  # the raw score rides along

@@ -9,6 +9,8 @@ skip while ``build_can_graphs`` does not exist yet.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -21,7 +23,8 @@ from kdgat.graphs.arrays import CanFrames, GraphArrays
 
 from .reference import EDGE_FEATURE_NAMES, NODE_FEATURE_NAMES, reference_can_graphs
 
-build_can_graphs = getattr(can, "build_can_graphs", None)
+BuildCanGraphs = Callable[[CanFrames, int, int, int], GraphArrays]
+build_can_graphs: BuildCanGraphs | None = getattr(can, "build_can_graphs", None)
 needs_engine = pytest.mark.skipif(
     build_can_graphs is None, reason="kdgat.graphs.can.build_can_graphs is not implemented yet"
 )
@@ -126,7 +129,10 @@ def assert_graphs_equal(actual: GraphArrays, expected: GraphArrays) -> None:
             )
 
 
-def check_engine(frames: CanFrames, window: int, stride: int, min_attack_frames: int = 1):
+def check_engine(
+    frames: CanFrames, window: int, stride: int, min_attack_frames: int = 1
+) -> GraphArrays:
+    assert build_can_graphs is not None  # callers are marked needs_engine
     expected = reference_can_graphs(frames, window, stride, min_attack_frames)
     actual = build_can_graphs(frames, window, stride, min_attack_frames)
     assert_graphs_equal(actual, expected)
@@ -182,10 +188,14 @@ def test_reference_abab_hand_computed():
     np.testing.assert_array_equal(g.t_end, [2.0])
 
     a = node_row(g, 0)  # A: payloads [1,2,0..], [3,2,0..]; times 0.0, 1.0
-    assert a["byte_mean_0"] == 2 and a["byte_std_0"] == 1
-    assert a["byte_min_0"] == 1 and a["byte_max_0"] == 3
-    assert a["byte_mean_1"] == 2 and a["byte_std_1"] == 0
-    assert a["byte_min_1"] == 2 and a["byte_max_1"] == 2
+    assert a["byte_mean_0"] == 2
+    assert a["byte_std_0"] == 1
+    assert a["byte_min_0"] == 1
+    assert a["byte_max_0"] == 3
+    assert a["byte_mean_1"] == 2
+    assert a["byte_std_1"] == 0
+    assert a["byte_min_1"] == 2
+    assert a["byte_max_1"] == 2
     for i in range(2, 8):
         for stat in ("mean", "std", "min", "max"):
             assert a[f"byte_{stat}_{i}"] == 0
@@ -197,8 +207,10 @@ def test_reference_abab_hand_computed():
     assert (a["in_degree"], a["out_degree"]) == (1, 1)
 
     b = node_row(g, 1)  # B: payloads [10,0..] (dlc 1), [10,0,...,0] (dlc 8); times 0.5, 2.0
-    assert b["byte_mean_0"] == 10 and b["byte_std_0"] == 0
-    assert b["byte_min_0"] == 10 and b["byte_max_0"] == 10
+    assert b["byte_mean_0"] == 10
+    assert b["byte_std_0"] == 0
+    assert b["byte_min_0"] == 10
+    assert b["byte_max_0"] == 10
     assert b["count"] == 2
     h8 = -(1 / 8) * math.log2(1 / 8) - (7 / 8) * math.log2(7 / 8)  # one 10, seven 0s
     assert b["entropy"] == approx((0.0 + h8) / 2)
@@ -220,7 +232,8 @@ def test_reference_abab_hand_computed():
     ba = edge_row(g, 1)  # B->A at position 1
     assert ba["count"] == 1
     assert ba["frequency"] == approx(1 / 3)
-    assert ba["gap_mean"] == 0 and ba["gap_std"] == 0
+    assert ba["gap_mean"] == 0
+    assert ba["gap_std"] == 0
     assert ba["dt_mean"] == approx(0.5)
     assert ba["reverse"] == 1
     assert ba["payload_delta"] == approx(9 / 8)  # |3-10| + |2-0|
@@ -242,21 +255,27 @@ def test_reference_self_loop_and_node_order():
     b, a = node_row(g, 0), node_row(g, 1)
     assert (b["in_degree"], b["out_degree"]) == (1, 0)
     assert (a["in_degree"], a["out_degree"]) == (1, 2)  # self-loop counts both ways
-    assert a["count"] == 3 and b["count"] == 1
+    assert a["count"] == 3
+    assert b["count"] == 1
     assert a["iat_mean"] == approx(0.2)  # gaps 0.1, 0.3
     assert a["iat_std"] == approx(0.1)
-    assert b["iat_mean"] == 0 and b["iat_std"] == 0
+    assert b["iat_mean"] == 0
+    assert b["iat_std"] == 0
     assert a["byte_mean_0"] == 4
     assert a["byte_std_0"] == approx(math.sqrt(32 / 3))
-    assert a["entropy"] == 0 and b["entropy"] == 0  # dlc <= 1
+    assert a["entropy"] == 0  # dlc <= 1
+    assert b["entropy"] == 0  # dlc <= 1
     assert (a["first_pos"], a["last_pos"], b["first_pos"], b["last_pos"]) == (0, 2, 3, 3)
     to_b, loop = edge_row(g, 0), edge_row(g, 1)
-    assert to_b["count"] == 1 and to_b["reverse"] == 0
+    assert to_b["count"] == 1
+    assert to_b["reverse"] == 0
     assert to_b["dt_mean"] == approx(0.05)
     assert to_b["payload_delta"] == approx(8 / 8)  # B's byte 1 is beyond dlc 0: zero
-    assert loop["count"] == 2 and loop["reverse"] == 1
+    assert loop["count"] == 2
+    assert loop["reverse"] == 1
     assert loop["frequency"] == approx(2 / 3)
-    assert loop["gap_mean"] == 1 and loop["gap_std"] == 0
+    assert loop["gap_mean"] == 1
+    assert loop["gap_std"] == 0
     assert loop["dt_mean"] == approx(0.2)
     assert loop["payload_delta"] == approx(0.5)  # 4/8 both times
 
@@ -308,7 +327,8 @@ def test_reference_labels_windows_and_ties():
 def test_reference_window_count_and_empty():
     g = reference_can_graphs(make_frames([1, 2, 3]), window=4, stride=1)
     assert g.num_graphs == 0
-    assert g.x.shape == (0, 40) and g.x.dtype == np.float32
+    assert g.x.shape == (0, 40)
+    assert g.x.dtype == np.float32
     assert g.edge_attr.shape == (0, 7)
     assert g.edge_index.shape == (2, 0)
     np.testing.assert_array_equal(g.node_ptr, [0])
@@ -324,7 +344,8 @@ def test_reference_window_count_and_empty():
 def test_reference_single_id_window():
     g = reference_can_graphs(make_frames([5, 5, 5]), window=3, stride=3)
     np.testing.assert_array_equal(g.edge_index, [[0], [0]])
-    assert node_row(g, 0)["in_degree"] == 1 and node_row(g, 0)["out_degree"] == 1
+    assert node_row(g, 0)["in_degree"] == 1
+    assert node_row(g, 0)["out_degree"] == 1
     e = edge_row(g, 0)
     assert (e["count"], e["frequency"], e["gap_mean"], e["reverse"]) == (2, 1, 1, 1)
 
@@ -332,7 +353,17 @@ def test_reference_single_id_window():
 # ------------------------------------------------------------- engine vs reference
 
 
-SCENARIOS = {
+class FrameOptions(TypedDict, total=False):
+    """Keyword arguments of ``random_frames``."""
+
+    pool_size: int
+    max_dlc: int
+    attack_rate: float
+    unseen_rate: float
+    t0: float
+
+
+SCENARIOS: dict[str, tuple[int, int, int, int, FrameOptions]] = {
     # name: (n, window, stride, min_attack_frames, random_frames kwargs)
     "empty_capture": (0, 4, 1, 1, {}),
     "shorter_than_window": (7, 8, 2, 1, {}),

@@ -72,16 +72,25 @@ def graph(g: GraphArrays, i: int) -> dict[str, Any]:
 
 def check_layout(g: GraphArrays, n_edge_features: int) -> None:
     """Dtypes, shapes and offsets every GraphArrays must satisfy."""
-    assert g.x.dtype == np.float32 and g.x.shape[1] == len(NODE_FEATURES)
-    assert g.edge_attr.dtype == np.float32 and g.edge_attr.shape[1] == n_edge_features
-    assert g.node_id.dtype == np.int64 and g.edge_index.dtype == np.int64
-    assert g.node_y.dtype == np.uint8 and g.y.dtype == np.uint8
-    assert g.attack_code.dtype == np.int32 and g.capture.dtype == np.int32
-    assert g.node_ptr[0] == 0 and g.node_ptr[-1] == len(g.x) == len(g.node_id)
-    assert g.edge_ptr[0] == 0 and g.edge_ptr[-1] == g.edge_index.shape[1] == len(g.edge_attr)
-    assert np.all(np.diff(g.node_ptr) > 0) and np.all(np.diff(g.edge_ptr) > 0)
+    assert g.x.dtype == np.float32
+    assert g.x.shape[1] == len(NODE_FEATURES)
+    assert g.edge_attr.dtype == np.float32
+    assert g.edge_attr.shape[1] == n_edge_features
+    assert g.node_id.dtype == np.int64
+    assert g.edge_index.dtype == np.int64
+    assert g.node_y.dtype == np.uint8
+    assert g.y.dtype == np.uint8
+    assert g.attack_code.dtype == np.int32
+    assert g.capture.dtype == np.int32
+    assert g.node_ptr[0] == 0
+    assert g.node_ptr[-1] == len(g.x) == len(g.node_id)
+    assert g.edge_ptr[0] == 0
+    assert g.edge_ptr[-1] == g.edge_index.shape[1] == len(g.edge_attr)
+    assert np.all(np.diff(g.node_ptr) > 0)
+    assert np.all(np.diff(g.edge_ptr) > 0)
     sizes = np.repeat(np.diff(g.node_ptr), np.diff(g.edge_ptr))
-    assert np.all(g.edge_index >= 0) and np.all(g.edge_index < sizes)
+    assert np.all(g.edge_index >= 0)
+    assert np.all(g.edge_index < sizes)
 
 
 # --- endpoint keys --------------------------------------------------------------------------
@@ -99,7 +108,8 @@ def test_other_addresses_hash_stably_above_the_ipv4_range() -> None:
     )
     # Pinned: keys must not change between runs or versions (vocabularies are built on them).
     assert keys[:3].tolist() == [6330727028394818062, 6330727028394818062, 34938859459698975]
-    assert np.all(keys >= 2**32) and len(set(keys[2:].tolist())) == 3
+    assert np.all(keys >= 2**32)
+    assert len(set(keys[2:].tolist())) == 3
 
 
 def test_keys_ignore_chunking_and_dictionary_encoding() -> None:
@@ -110,7 +120,8 @@ def test_keys_ignore_chunking_and_dictionary_encoding() -> None:
         [pa.array(values[:3]).dictionary_encode(), pa.array(values[3:]).dictionary_encode()]
     )
     assert plain.tolist() == chunked.tolist() == endpoint_keys(encoded).tolist()
-    assert plain[0] == plain[2] and plain[1] == plain[4]
+    assert plain[0] == plain[2]
+    assert plain[1] == plain[4]
     assert len(endpoint_keys(pa.array([], pa.string()))) == 0
 
 
@@ -175,19 +186,24 @@ def test_hand_made_windows_exactly() -> None:
 def test_min_attack_flows_and_dominant_code() -> None:
     records = make_records(HAND_MADE)
     g = build_flow_graphs(records, window_seconds=10.0, min_attack_flows=3)
-    assert g.y.tolist() == [0, 0] and g.attack_code.tolist() == [0, 0]
+    assert g.y.tolist() == [0, 0]
+    assert g.attack_code.tolist() == [0, 0]
     assert g.node_y.tolist() == [1, 1, 0, 0, 0]  # node labels do not depend on the threshold
-    flows = [*HAND_MADE[:3], (105.0, B, A, 1, 2, [0, 0])]  # codes 2, 1, 2: 2 dominates
+    flows: list[Flow] = [*HAND_MADE[:3], (105.0, B, A, 1, 2, [0, 0])]  # codes 2, 1, 2: 2 dominates
     g = build_flow_graphs(make_records(flows), window_seconds=10.0, min_attack_flows=3)
-    assert g.y.tolist() == [1] and g.attack_code.tolist() == [2]
+    assert g.y.tolist() == [1]
+    assert g.attack_code.tolist() == [2]
 
 
 def test_one_window_when_it_covers_the_capture_and_none_without_flows() -> None:
     g = build_flow_graphs(make_records(HAND_MADE), window_seconds=1e6)
-    assert g.num_graphs == 1 and g.edge_ptr.tolist() == [0, 6] and g.node_ptr.tolist() == [0, 3]
+    assert g.num_graphs == 1
+    assert g.edge_ptr.tolist() == [0, 6]
+    assert g.node_ptr.tolist() == [0, 3]
     empty = build_flow_graphs(make_records([]), window_seconds=1.0)
     check_layout(empty, 2)
-    assert empty.num_graphs == 0 and empty.node_ptr.tolist() == [0]
+    assert empty.num_graphs == 0
+    assert empty.node_ptr.tolist() == [0]
 
 
 @pytest.mark.parametrize(
@@ -333,7 +349,8 @@ def check_against_table(g: GraphArrays, records: FlowRecords, table: pa.Table) -
 def test_cicids_fixture_to_graphs() -> None:
     table = ingested(netflow_cicids.read, "cicids_sample.csv")
     records = flow_records(table, vocabulary(table), CICIDS_CODES)
-    assert records.features.shape == (14, 12) and records.features.dtype == np.float32
+    assert records.features.shape == (14, 12)
+    assert records.features.dtype == np.float32
     g = build_flow_graphs(records, window_seconds=60.0)  # the file has minute timestamps
     check_against_table(g, records, table)
     assert np.diff(g.edge_ptr).tolist() == [4, 1, 3, 2, 2, 2]  # 3:30, 3:31, 3:56 .. 3:59
@@ -342,7 +359,8 @@ def test_cicids_fixture_to_graphs() -> None:
     assert g.attack_code.tolist() == [0, 0, 1, 1, 2, 0]  # DDoS, DDoS, PortScan
     assert np.diff(g.node_ptr).tolist() == [5, 2, 2, 4, 2, 4]
     ddos = graph(g, 2)  # 172.16.0.1 -> 192.168.10.50, three times
-    assert ddos["edge_index"] == [[0, 1]] * 3 and ddos["node_y"] == [1, 1]
+    assert ddos["edge_index"] == [[0, 1]] * 3
+    assert ddos["node_y"] == [1, 1]
     np.testing.assert_array_equal(ddos["x"][0], [3, 0, 1, 0, 1, 0, 0, 0, 0, 0])
     assert build_flow_graphs(records, 60.0, min_attack_flows=2).y.tolist() == [0, 0, 1, 0, 1, 0]
 
@@ -357,7 +375,8 @@ def test_unsw_fixture_to_graphs() -> None:
     # Last window: one Fuzzers (3) and one Reconnaissance (2) flow: the tie goes to 2.
     assert g.attack_code.tolist() == [1, 2, 2]
     first = graph(g, 0)
-    assert len(first["node_id"]) == 11 and sum(first["node_y"]) == 2
+    assert len(first["node_id"]) == 11
+    assert sum(first["node_y"]) == 2
     assert first["node_id"].count(0) == 1  # the one endpoint left out of the vocabulary
 
 

@@ -36,7 +36,8 @@ def assert_batches_equal(ours: Batch, theirs: Batch) -> None:
     for key in theirs.keys():  # noqa: SIM118 (Batch.keys is a method, not a dict view)
         assert ours[key].dtype == theirs[key].dtype, key
         assert torch.equal(ours[key], theirs[key]), key
-    assert ours.num_graphs == theirs.num_graphs and ours.num_nodes == theirs.num_nodes
+    assert ours.num_graphs == theirs.num_graphs
+    assert ours.num_nodes == theirs.num_nodes
     for table in ("_slice_dict", "_inc_dict"):
         mine, ref = getattr(ours, table), getattr(theirs, table)
         assert set(mine) == set(ref), table
@@ -68,7 +69,9 @@ def test_batches_equal_pyg(
 def test_partial_last_batch_and_edgeless_graphs(store: GraphStore) -> None:
     edges = np.diff(store.arrays.edge_ptr)
     nodes = np.diff(store.arrays.node_ptr)
-    assert (edges == 0).any() and (nodes == 0).any()  # the fixture covers both
+    # the fixture covers both
+    assert (edges == 0).any()
+    assert (nodes == 0).any()
     only_edgeless = np.flatnonzero(edges == 0)
     batches = list(GraphLoader(store, 4, indices=only_edgeless))
     assert batches[-1].num_graphs == (len(only_edgeless) % 4 or 4)
@@ -105,7 +108,8 @@ def test_shuffle_reproducible_and_changes_per_epoch(store: GraphStore) -> None:
     a = GraphLoader(store, 5, shuffle=True, seed=11)
     b = GraphLoader(store, 5, shuffle=True, seed=11)
     first_a, second_a = _epoch_node_ids(a), _epoch_node_ids(a)
-    assert first_a == _epoch_node_ids(b) and second_a == _epoch_node_ids(b)
+    assert first_a == _epoch_node_ids(b)
+    assert second_a == _epoch_node_ids(b)
     assert first_a != second_a
     assert a.epoch == 2
     assert first_a != _epoch_node_ids(GraphLoader(store, 5, shuffle=True, seed=12))

@@ -103,8 +103,10 @@ def test_write_replaces_and_casts(tmp_path: Path) -> None:
     wide = replace(wide, x=wide.x.astype(np.float64), y=wide.y.astype(np.int64))
     write_store(path, wide, {})
     store = open_store(path)
-    assert "old" not in store.meta and len(store) == 3
-    assert store.arrays.x.dtype == np.float32 and store.arrays.y.dtype == np.uint8
+    assert "old" not in store.meta
+    assert len(store) == 3
+    assert store.arrays.x.dtype == np.float32
+    assert store.arrays.y.dtype == np.uint8
     assert [p.name for p in tmp_path.iterdir()] == ["s"]  # no temporary folder left behind
 
 
@@ -116,16 +118,19 @@ def test_get(store_path: Path) -> None:
         g = i % 40
         n0, n1 = graphs.node_ptr[g], graphs.node_ptr[g + 1]
         e0, e1 = graphs.edge_ptr[g], graphs.edge_ptr[g + 1]
-        assert data.x.dtype == torch.float32 and data.edge_attr.dtype == torch.float32
+        assert data.x.dtype == torch.float32
+        assert data.edge_attr.dtype == torch.float32
         for key in ("edge_index", "y", "node_id", "node_y", "attack_code"):
             assert data[key].dtype == torch.long, key
-        assert data.y.shape == (1,) and data.attack_code.shape == (1,)
+        assert data.y.shape == (1,)
+        assert data.attack_code.shape == (1,)
         assert data.num_nodes == n1 - n0
         np.testing.assert_array_equal(data.x.numpy(), graphs.x[n0:n1])
         np.testing.assert_array_equal(data.edge_index.numpy(), graphs.edge_index[:, e0:e1])
         np.testing.assert_array_equal(data.edge_attr.numpy(), graphs.edge_attr[e0:e1])
         np.testing.assert_array_equal(data.node_y.numpy(), graphs.node_y[n0:n1])
-        assert int(data.y) == graphs.y[g] and int(data.attack_code) == graphs.attack_code[g]
+        assert int(data.y) == graphs.y[g]
+        assert int(data.attack_code) == graphs.attack_code[g]
     with pytest.raises(IndexError):
         store.get(40)
 
@@ -133,7 +138,8 @@ def test_get(store_path: Path) -> None:
 def test_empty_store(tmp_path: Path) -> None:
     write_store(tmp_path / "empty", random_graphs(0), {})
     store = open_store(tmp_path / "empty")
-    assert len(store) == 0 and store.arrays.edge_index.shape == (2, 0)
+    assert len(store) == 0
+    assert store.arrays.edge_index.shape == (2, 0)
 
 
 def test_expect_matching(store_path: Path) -> None:
@@ -152,7 +158,8 @@ def test_expect_mismatch_message(store_path: Path) -> None:
     assert "window: stored 100, expected 200" in message
     assert 'vocab_size: stored "<missing>", expected 12' in message
     assert "stride" not in message
-    assert "dvc repro graphs@can_set01" in message and "delete" in message
+    assert "dvc repro graphs@can_set01" in message
+    assert "delete" in message
     assert "\n" not in message  # the CLI prints errors as one line
     assert info.value.diffs == {"window": (100, 200), "vocab_size": ("<missing>", 12)}
 
@@ -190,7 +197,8 @@ def test_corrupt_store(store_path: Path, damage: Any, pattern: str) -> None:
     damage(store_path)
     with pytest.raises(StoreError, match=pattern) as info:
         open_store(store_path)
-    assert str(store_path) in str(info.value) and "Fix:" in str(info.value)
+    assert str(store_path) in str(info.value)
+    assert "Fix:" in str(info.value)
 
 
 def test_meta_sizes_checked(store_path: Path) -> None:

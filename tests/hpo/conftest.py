@@ -21,7 +21,11 @@ def hpo_params(**changes: object) -> dict:
 
 @pytest.fixture
 def workspace(graphs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """cwd for the test: data/graphs of the tiny dataset and a params.yaml."""
+    """cwd for the test: data/graphs of the tiny dataset and a params.yaml.
+
+    The working directory, not a ``Layout``: ``kdgat hpo run`` (``kdgat.hpo.search``) works
+    in the workspace it is started in, as every ``kdgat`` command does.
+    """
     (tmp_path / "data").mkdir()
     (tmp_path / "data/graphs").symlink_to(graphs_root / "data/graphs")
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(hpo_params(), sort_keys=False))

@@ -39,7 +39,8 @@ def test_suggestions_follow_each_dimension_kind() -> None:
     for _ in range(20):
         values = space.suggest(study.ask(), dims)
         assert 1e-4 <= values["gat.lr"] <= 1e-2
-        assert isinstance(values["gat.large.heads"], int) and 1 <= values["gat.large.heads"] <= 8
+        assert isinstance(values["gat.large.heads"], int)
+        assert 1 <= values["gat.large.heads"] <= 8
         assert isinstance(values["gat.large.dropout"], float)
         assert values["gat.loss"] in {"ce", "focal"}
         p = space.validated(raw(), values, PARAMS)

@@ -20,6 +20,7 @@ from kdgat.lakehouse.export import write_export
 from kdgat.lakehouse.query import connect, run
 from kdgat.lakehouse.store import load_manifests, open_lakehouse
 from kdgat.lakehouse.tables import SCHEMA_VERSION, SCHEMAS
+from kdgat.layout import Layout
 
 from .workspace import MODELS, SCENARIOS, make_repo, retrain, write_dataset
 
@@ -44,7 +45,7 @@ def cli(*args: str) -> str:
 
 
 def export(root: Path, datasets: list[str], out: Path, revision: str = "r1") -> dict:
-    rows = collect(root, dict.fromkeys(datasets, INFO), revision, {"lr": 0.001})
+    rows = collect(Layout(root), dict.fromkeys(datasets, INFO), revision, {"lr": 0.001})
     return write_export(rows, out, revision)
 
 
@@ -137,7 +138,8 @@ def test_compaction_keeps_every_row_once_and_deletes_replaced_files(workspace: P
         _merge(workspace / f"lr{lr}", lake)
     before = _snapshot(connect(lake))
     result = compact(open_lakehouse(lake))
-    assert result is not None and result["replaced"] == 3
+    assert result is not None
+    assert result["replaced"] == 3
     assert len(load_manifests(open_lakehouse(lake))) == 1
     assert _snapshot(connect(lake)) == before
     parquet = list(lake.glob("**/*.parquet"))
@@ -207,7 +209,8 @@ def test_cli_export_and_query_formats(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(as_csv.splitlines()) == 1 + len(MODELS) * len(SCENARIOS)
     wrong = kdgat(repo, "query", "select * from leaderbord")  # a real process: exit code, stderr
     assert wrong.returncode == 1
-    assert "leaderbord" in wrong.stderr and "views: scores, leaderboard" in wrong.stderr
+    assert "leaderbord" in wrong.stderr
+    assert "views: scores, leaderboard" in wrong.stderr
     assert "Traceback" not in wrong.stderr
 
 

@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 from kdgat.lakehouse.collect import collect
 from kdgat.lakehouse.export import write_export
 from kdgat.lakehouse.upload import upload_export
+from kdgat.layout import Layout
 from tests.s3_server import S3Server
 
 from .workspace import REPO, write_dataset
@@ -26,7 +27,7 @@ def test_notebook_runs_against_s3(
         monkeypatch.setenv(name, value)  # the kernel inherits them
     for seed, name in enumerate(["synth", "can_sample"]):
         write_dataset(tmp_path, name, seed=seed)
-    rows = collect(tmp_path, {name: {} for name in ("synth", "can_sample")}, "r1", {})
+    rows = collect(Layout(tmp_path), {name: {} for name in ("synth", "can_sample")}, "r1", {})
     write_export(rows, tmp_path / "lakehouse", "r1")
     uri = f"s3://{moto_s3.new_bucket('notebook')}/lakehouse"
     upload_export(tmp_path / "lakehouse", uri)
@@ -42,4 +43,5 @@ def test_notebook_runs_against_s3(
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1 + 2  # F1 per scenario, then training curves of both datasets
     tables = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
-    assert "fusion_dqn_small" in tables and "known_vehicle_known_attack" in tables
+    assert "fusion_dqn_small" in tables
+    assert "known_vehicle_known_attack" in tables

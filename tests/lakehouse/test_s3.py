@@ -19,6 +19,7 @@ from kdgat.lakehouse.export import write_export
 from kdgat.lakehouse.query import connect
 from kdgat.lakehouse.store import load_manifests, open_lakehouse
 from kdgat.lakehouse.upload import Transfer, UploadError, upload_export
+from kdgat.layout import Layout
 from tests.s3_server import S3Server
 
 from .workspace import MODELS, SCENARIOS, make_repo, retrain, set_lakehouse
@@ -113,7 +114,8 @@ def test_server_down_keeps_the_local_export_and_says_how_to_retry(
         result = kdgat(repo, moto_s3, "export")
     moto_s3.client().create_bucket(Bucket=_uri(repo)[5:].split("/")[0])  # moto forgets on restart
     assert result.returncode == 1
-    assert "cannot reach the S3 server" in result.stderr and "after 3 attempts" in result.stderr
+    assert "cannot reach the S3 server" in result.stderr
+    assert "after 3 attempts" in result.stderr
     assert "The local export in lakehouse/ is intact" in result.stderr
     assert "kdgat export --upload-only" in result.stderr
     assert "Traceback" not in result.stderr
@@ -193,7 +195,7 @@ def test_set_lakehouse_changes_the_target(repo: Path, moto_s3: S3Server) -> None
 
 
 def _local_export(repo: Path) -> None:
-    rows = collect(repo, {"synth": {"domain": "can"}}, "r1", {})
+    rows = collect(Layout(repo), {"synth": {"domain": "can"}}, "r1", {})
     write_export(rows, repo / "lakehouse", "r1")
 
 

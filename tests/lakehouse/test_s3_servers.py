@@ -21,7 +21,8 @@ def test_moto_round_trip_and_down_inside_stopped(moto_s3: S3Server) -> None:
         assert not moto_s3.running
         with pytest.raises(botocore.exceptions.EndpointConnectionError):
             moto_s3.client().list_buckets()
-    assert moto_s3.running and moto_s3.endpoint_url == endpoint
+    assert moto_s3.running
+    assert moto_s3.endpoint_url == endpoint
     assert moto_s3.client().list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 

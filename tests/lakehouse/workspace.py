@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import yaml
 
+from kdgat.layout import Layout
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = ("known_vehicle_known_attack", "unknown_vehicle_unknown_attack")
 GRAPH_MODELS = {"vgae": 339968, "gat": 407362, "vgae_small": 4088, "gat_small": 2986}
@@ -86,27 +88,23 @@ def write_dataset(
 ) -> dict[str, Any]:
     """Every pipeline output the export reads for one dataset; returns evaluation.json."""
     rng = np.random.default_rng(seed)
-    models = root / "models" / dataset
+    layout = Layout(root)
     for name, params in GRAPH_MODELS.items():
-        write_json(models / name / "model_card.json", model_card(name, dataset, revision, lr))
-        write_json(
-            models / name / "thresholds.json",
-            {"threshold": 0.4 + params % 7 / 10, "method": "max_f1"},
-        )
-        (models / name / "model.pt").write_bytes(rng.bytes(2048))
-        write_curves(root / "dvclive" / name / dataset / "plots" / "metrics", rng, name)
+        files = layout.model(dataset, name)
+        write_json(files.card, model_card(name, dataset, revision, lr))
+        write_json(files.thresholds, {"threshold": 0.4 + params % 7 / 10, "method": "max_f1"})
+        files.weights.write_bytes(rng.bytes(2048))
+        write_curves(layout.dvclive(name, dataset) / "plots" / "metrics", rng, name)
     for pair in ("teacher", "student"):
-        folder = models / "fusion" / pair
+        fusion = layout.fusion(dataset, pair)
         thresholds = {v: float(rng.uniform(0.3, 0.9)) for v in FUSION}
-        write_json(folder / "fusion.json", {"thresholds": thresholds, "threshold_method": "max_f1"})
-        (folder / "dqn.pt").write_bytes(rng.bytes(512))
-        (folder / "stacker.pkl").write_bytes(rng.bytes(256))
-    gbt = models / "window_gbt"
-    write_json(
-        gbt / "model_card.json", {"model": "window_gbt", "parameters": 10416, "latency_ms": 2.2}
-    )
-    write_json(gbt / "thresholds.json", {"threshold": 0.99, "method": "max_f1"})
-    (gbt / "model.pkl").write_bytes(rng.bytes(1024))
+        write_json(fusion.info, {"thresholds": thresholds, "threshold_method": "max_f1"})
+        fusion.dqn.write_bytes(rng.bytes(512))
+        fusion.stacker.write_bytes(rng.bytes(256))
+    gbt = layout.model(dataset, "window_gbt")
+    write_json(gbt.card, {"model": "window_gbt", "parameters": 10416, "latency_ms": 2.2})
+    write_json(gbt.thresholds, {"threshold": 0.99, "method": "max_f1"})
+    gbt.estimator.write_bytes(rng.bytes(1024))
     evaluation = {
         model: {
             scenario: {
@@ -118,8 +116,8 @@ def write_dataset(
         }
         for i, model in enumerate(MODELS)
     }
-    write_json(root / "metrics" / dataset / "evaluation.json", evaluation)
-    write_reports(root / "metrics" / dataset, dataset, rng)
+    write_json(layout.metrics(dataset).evaluation, evaluation)
+    write_reports(layout, dataset, rng)
     return evaluation
 
 
@@ -139,14 +137,15 @@ def write_curves(folder: Path, rng: np.random.Generator, model: str, epochs: int
         path.write_text(f"step\t{name}\n{rows}")
 
 
-def write_reports(folder: Path, dataset: str, rng: np.random.Generator) -> None:
+def write_reports(layout: Layout, dataset: str, rng: np.random.Generator) -> None:
     """metrics/<ds>/ingest_report.json and graphs.json as the ingest and graphs stages write."""
     captures = {
         f"cap-{i}": {"split": "train", "rows": 1000, "content_hash": f"{dataset}-{i}"}
         for i in range(3)
     }
+    metrics = layout.metrics(dataset)
     write_json(
-        folder / "ingest_report.json",
+        metrics.ingest_report,
         {
             "dataset": dataset,
             "schema_version": 1,
@@ -164,36 +163,38 @@ def write_reports(folder: Path, dataset: str, rng: np.random.Generator) -> None:
         name: {"graphs": n, "attack_fraction": float(rng.uniform(0, 0.5))}
         for name, n in {"train": 2102, "val": 525, **GRAPHS}.items()
     }
-    write_json(folder / "graphs.json", {"dataset": dataset, "vocab_size": 44, "splits": splits})
+    write_json(metrics.graphs, {"dataset": dataset, "vocab_size": 44, "splits": splits})
 
 
 def make_repo(root: Path, datasets: list[str], lakehouse: dict[str, str] | None = None) -> Path:
     """A folder the kdgat CLI runs in: params.yaml and the catalog, plus the outputs."""
+    layout, repo = Layout(root), Layout(REPO)
     root.mkdir(parents=True, exist_ok=True)
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params = yaml.safe_load(repo.params.read_text())
     params["datasets"] = datasets
     params["lakehouse"].update(lakehouse or {})
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    catalog = yaml.safe_load((REPO / "data/catalog.yaml").read_text())
+    layout.params.write_text(yaml.safe_dump(params, sort_keys=False))
+    catalog = yaml.safe_load(repo.catalog.read_text())
     entry = catalog["datasets"]["synth"]
     catalog["datasets"] = {name: entry for name in datasets}
-    (root / "data").mkdir(exist_ok=True)
-    (root / "data/catalog.yaml").write_text(yaml.safe_dump(catalog, sort_keys=False))
+    layout.catalog.parent.mkdir(exist_ok=True)
+    layout.catalog.write_text(yaml.safe_dump(catalog, sort_keys=False))
     for i, name in enumerate(datasets):
-        if not (root / "metrics" / name).exists():
+        if not layout.metrics(name).dir.exists():
             write_dataset(root, name, seed=i)
     return root
 
 
-def set_lakehouse(root: Path, **settings: str) -> None:
-    params = yaml.safe_load((root / "params.yaml").read_text())
+def set_lakehouse(root: Path, **settings: str | int | float) -> None:
+    path = Layout(root).params
+    params = yaml.safe_load(path.read_text())
     params["lakehouse"].update(settings)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def retrain(root: Path, dataset: str, model: str, lr: float) -> None:
     """As if ``model`` were trained again with another learning rate (a new run)."""
-    card = root / "models" / dataset / model / "model_card.json"
+    card = Layout(root).model(dataset, model).card
     data = json.loads(card.read_text())
     data["settings"]["lr"] = lr
     card.write_text(json.dumps(data))

@@ -66,9 +66,11 @@ def test_every_parameter_gets_a_finite_gradient(jk: str) -> None:
         assert p.grad is not None, name
         assert torch.isfinite(p.grad).all(), name
     conv = model.encoder.convs[0]
-    assert isinstance(conv, GATv2Conv) and conv.lin_edge is not None
+    assert isinstance(conv, GATv2Conv)
+    assert conv.lin_edge is not None
     edge_grad = conv.lin_edge.weight.grad
-    assert edge_grad is not None and edge_grad.abs().sum() > 0  # edge features are used
+    assert edge_grad is not None
+    assert edge_grad.abs().sum() > 0  # edge features are used
 
 
 def test_eval_is_deterministic_and_train_uses_dropout() -> None:

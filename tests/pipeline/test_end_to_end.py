@@ -55,9 +55,11 @@ def test_evaluation_table_covers_every_model_and_scenario(workspace: Path) -> No
         "unknown_vehicle_unknown_attack",
     }
     table = run(["kdgat", "report"], workspace).stdout
-    assert "Per test scenario" in table and "fusion_stack_small" in table
+    assert "Per test scenario" in table
+    assert "fusion_stack_small" in table
     plots = run(["dvc", "plots", "show", "--json"], workspace).stdout
-    assert "roc" in plots and "confusion" in plots
+    assert "roc" in plots
+    assert "confusion" in plots
 
 
 def test_real_sample_goes_through_ingest_and_graphs(workspace: Path) -> None:

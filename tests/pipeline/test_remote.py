@@ -95,8 +95,10 @@ def fails_cleanly(root: Path, command: list[str], expect: str, env: dict[str, st
     result = run(["kdgat", *command], root, check=False, extra_env=env)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1, result.stdout + result.stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert expect in lines[0] and "fix: " in lines[0], lines[0]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    assert expect in lines[0], lines[0]
+    assert "fix: " in lines[0], lines[0]
     assert cache_snapshot(root) == before
 
 

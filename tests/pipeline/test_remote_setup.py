@@ -36,7 +36,8 @@ def test_r2_settings_are_checked(fresh: Path, option: str, value: str, expect: s
     args = {"--account-id": "0" * 32, "--bucket": "kdgat-data", option: value}
     result = run(["kdgat", "remote", "r2", *[x for kv in args.items() for x in kv]], fresh, False)
     assert result.returncode == 1
-    assert expect in result.stderr and "fix: " in result.stderr
+    assert expect in result.stderr
+    assert "fix: " in result.stderr
     assert "r2" not in read_config(fresh, "repo")["remote"]
 
 
@@ -46,4 +47,5 @@ def test_a_missing_bucket_is_named_before_anything_moves(fresh: Path, moto_s3: S
     run(["kdgat", "remote", "s3", *url, "--name", "nobucket"], fresh)
     result = run(["kdgat", "push", "-r", "nobucket"], fresh, False, moto_s3.env())
     assert result.returncode == 1
-    assert "the bucket does not exist" in result.stderr and "fix: " in result.stderr
+    assert "the bucket does not exist" in result.stderr
+    assert "fix: " in result.stderr

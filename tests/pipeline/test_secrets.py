@@ -48,7 +48,8 @@ def test_r2_remote_keeps_credentials_out_of_tracked_files(tmp_path: Path) -> Non
     keys = ["--access-key-id", key_id, "--secret-access-key", secret]
 
     refused = run([*r2, *keys], root, check=False)  # keys without --local
-    assert refused.returncode == 1 and "--local" in refused.stderr
+    assert refused.returncode == 1
+    assert "--local" in refused.stderr
     run([*r2, "--default"], root)  # the shared settings: tracked, no secret
     run([*r2, "--local", *keys], root)  # this clone's keys
 

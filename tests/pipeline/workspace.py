@@ -15,15 +15,24 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
+
+class SynthSize(TypedDict):
+    """The size arguments of ``kdgat.data.synth.write_dataset`` (and params.yaml's synth)."""
+
+    ecus: int
+    duration_s: float
+    attack_free_captures: int
+
+
 # Small enough that a full two-dataset pipeline trains in about a minute on 2 CPU cores.
-TINY_SYNTH = {"ecus": 4, "duration_s": 4.0, "attack_free_captures": 1}
+TINY_SYNTH: SynthSize = {"ecus": 4, "duration_s": 4.0, "attack_free_captures": 1}
 TINY_TRAINING = {"epochs": 2, "batch_size": 32}
 # Sections other stages add; set only where params.yaml has them.
 TINY_OPTIONAL = {
@@ -182,6 +191,7 @@ CHAIN = [
     "graphs",
     "train_vgae",
     "train_gat",
+    "train_gin",
     "distill",
     "window_baseline",
     "fusion_state",

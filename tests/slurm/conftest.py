@@ -144,7 +144,7 @@ def requeue_job(
         return
     request.getfixturevalue("slurm_cluster")
     root = make_workspace(tmp_path_factory.mktemp("requeue") / "repo")
-    update_params(root, {"vgae.epochs": requeue.EPOCHS, "patience": 1000})
+    update_params(root, {"vgae.epochs": requeue.EPOCHS, "patience": requeue.EPOCHS})
     commit(root, "long training")
     log, scratch = root.parent / "requeue.out", root.parent / "scratch"
     # USR1 30 s before a 2-minute limit. SLURM checks limits every 30 s and sends the signal

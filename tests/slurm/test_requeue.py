@@ -22,7 +22,9 @@ def test_a_signalled_job_requeues_and_training_continues(requeue_job: RequeueJob
     runs = runs_of(output)
     assert resumed(runs), output
     assert all(after[0] >= before[-1] for before, after in handovers(runs)), output
-    assert "requeueing job" in output and "resuming vgae_synth from" in output
-    assert int(row["restarts"]) >= 1 and row["state"] == "CANCELLED", row
+    assert "requeueing job" in output
+    assert "resuming vgae_synth from" in output
+    assert int(row["restarts"]) >= 1, row
+    assert row["state"] == "CANCELLED", row
     worktree = requeue_job.scratch / "worktrees" / requeue_job.id
     assert output.count(f"reusing worktree {worktree}") == len(runs) - 1

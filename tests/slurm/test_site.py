@@ -21,7 +21,8 @@ def test_defaults_environment_overrides_and_computed_scratch(
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("HOME", "/home/u")
     site = read_site(SITE)
-    assert site["KDGAT_CPUS"] == "4" and site["KDGAT_ACCOUNT"] == ""
+    assert site["KDGAT_CPUS"] == "4"
+    assert site["KDGAT_ACCOUNT"] == ""
     assert site["KDGAT_SCRATCH"] == "/home/u/scratch/kdgat"
     monkeypatch.setenv("KDGAT_ACCOUNT", "PAS1234")
     monkeypatch.setenv("KDGAT_GRES", "gpu:1")
@@ -54,7 +55,8 @@ def test_options_per_job_kind() -> None:
         "--constraint=a b",
     ]
     collect = sbatch_options(site, "collect")
-    assert "--partition=cpu" in collect and not any(o.startswith("--gres") for o in collect)
+    assert "--partition=cpu" in collect
+    assert not any(o.startswith("--gres") for o in collect)
     assert "--time=00:30:00" in sbatch_options(site, "hpo")
 
 

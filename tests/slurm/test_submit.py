@@ -32,10 +32,12 @@ def test_dry_run_prints_the_commands_and_submits_nothing(submit_root: Path) -> N
     result = kdgat(submit_root, "slurm", "submit", "train_vgae", "--dry-run")
     assert result.returncode == 0, result.stderr
     chain, collect = result.stdout.strip().splitlines()
-    assert "--array=0-1" in chain and chain.endswith("train_vgae@synth train_vgae@synth_b")
+    assert "--array=0-1" in chain
+    assert chain.endswith("train_vgae@synth train_vgae@synth_b")
     assert "'--dependency=afterok:<chain-job-id>'" in collect
     assert "--in-place train_vgae@synth train_vgae@synth_b" in collect
-    assert "KDGAT_REV=" in chain and "--cpus-per-task=1" in chain
+    assert "KDGAT_REV=" in chain
+    assert "--cpus-per-task=1" in chain
     assert (last.read_text() if last.exists() else None) == before  # nothing recorded
 
 
@@ -47,7 +49,8 @@ def test_two_datasets_run_as_two_chain_jobs_then_one_collect_job(submit_root: Pa
     assert submitted.returncode == 0, submitted.stderr
     chain = re.search(r"chain +job (\d+)", submitted.stdout)
     collect = re.search(r"collect +job (\d+)", submitted.stdout)
-    assert chain and collect, submitted.stdout
+    assert chain, submitted.stdout
+    assert collect, submitted.stdout
     shown = subprocess.run(
         ["scontrol", "show", "job", "-o", collect[1]], capture_output=True, text=True
     ).stdout
@@ -77,4 +80,5 @@ def test_two_datasets_run_as_two_chain_jobs_then_one_collect_job(submit_root: Pa
             assert list(lakehouse.rglob(f"dataset={dataset}")), f"{dataset} not in {lakehouse}"
 
     again = kdgat(submit_root, "slurm", "submit", stage)
-    assert again.returncode == 0 and "nothing to submit" in again.stdout
+    assert again.returncode == 0
+    assert "nothing to submit" in again.stdout

@@ -7,16 +7,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kdgat.layout import Layout
+
 from ..tiny import DATASET, tiny_params
 
 __all__ = ["DATASET", "tiny_params"]
 
 
 @pytest.fixture
-def workspace(graphs_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory holding the tiny graphs and a params.yaml (cwd for the test)."""
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data/graphs").symlink_to(graphs_root / "data/graphs")
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    monkeypatch.chdir(tmp_path)
+def workspace(graphs_root: Path, tmp_path: Path) -> Path:
+    """A workspace root holding the tiny graphs and a params.yaml (``Layout(workspace)``)."""
+    layout = Layout(tmp_path)
+    layout.graphs(DATASET).dir.parent.mkdir(parents=True)
+    layout.graphs(DATASET).dir.symlink_to(Layout(graphs_root).graphs(DATASET).dir)
+    layout.params.write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
     return tmp_path

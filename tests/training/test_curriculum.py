@@ -41,7 +41,8 @@ def test_attacks_always_included_once_and_no_repeats() -> None:
     sampler = CurriculumSampler(labels, hardness, EPOCHS, seed=1)
     for epoch in range(EPOCHS):
         chosen = sampler.indices(epoch)
-        assert chosen.dtype == np.int64 and np.all(np.diff(chosen) > 0)  # sorted, unique
+        assert chosen.dtype == np.int64
+        assert np.all(np.diff(chosen) > 0)  # sorted, unique
         np.testing.assert_array_equal(split(sampler, labels, epoch)[0], np.flatnonzero(labels))
     np.testing.assert_array_equal(sampler.indices(EPOCHS - 1), np.arange(len(labels)))
 

@@ -62,7 +62,8 @@ def test_focal_gradients_finite_for_confident_logits(gamma: float) -> None:
     targets = torch.tensor([0, 0, 1])  # one certain hit, one certain miss, one ordinary
     loss = focal_loss(logits, targets, gamma, torch.tensor([1.0, 2.0]))
     loss.backward()
-    assert torch.isfinite(loss) and logits.grad is not None
+    assert torch.isfinite(loss)
+    assert logits.grad is not None
     assert torch.isfinite(logits.grad).all()
 
 
@@ -117,7 +118,8 @@ def test_distillation_gradients() -> None:
     student, targets = batch(seed=1)
     teacher = torch.tensor([[50.0, -50.0]] * 16, dtype=torch.float64, requires_grad=True)
     distillation_loss(student, teacher, targets, temperature=2.0, alpha=0.5).backward()
-    assert student.grad is not None and torch.isfinite(student.grad).all()
+    assert student.grad is not None
+    assert torch.isfinite(student.grad).all()
     assert teacher.grad is None  # the teacher is frozen
 
 

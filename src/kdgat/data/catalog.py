@@ -15,7 +15,6 @@ from pathlib import Path
 from kdgat.config import DatasetEntry
 from kdgat.errors import CatalogError
 
-RAW_ROOT = Path("data/raw")
 TRAIN = "train"
 SIDECAR_SUFFIXES = (".labels.yaml", ".labels.yml", ".sha256")
 
@@ -33,10 +32,6 @@ class Capture:
         """Attack kind named by the file ("train_02_with_attacks__DoS-1" -> "DoS")."""
         base = self.name.split("__")[-1]
         return re.sub(r"[-_]\d+$", "", base) or "attack"
-
-
-def raw_dir(dataset: str) -> Path:
-    return RAW_ROOT / dataset
 
 
 def resolve(entry: DatasetEntry, root: Path) -> list[Capture]:

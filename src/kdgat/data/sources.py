@@ -117,6 +117,7 @@ def _link_local(source: str, tmp: Path) -> None:
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks so a large capture never sits in memory."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):

@@ -1,4 +1,7 @@
-"""Inference latency, in milliseconds per graph (or window) at a given batch size."""
+"""Inference latency, in milliseconds per item (graph or window) of a timed call.
+
+Plain numpy: the non-graph baseline times itself without importing torch.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
-
-from kdgat.graphs.loader import GraphLoader
-from kdgat.graphs.store import GraphStore
 
 REPEATS = 5
 
@@ -27,10 +26,3 @@ def ms_per_item(call: Callable[[], Any], items: int) -> float:
         call()
         times.append(time.perf_counter() - start)
     return float(np.median(times)) / max(items, 1) * 1000
-
-
-@torch.no_grad()
-def ms_per_graph(score: Callable[[Any], Any], store: GraphStore, batch_size: int) -> float:
-    """``ms_per_item`` of ``score(batch)`` on the store's first batch of ``batch_size`` graphs."""
-    batch = next(iter(GraphLoader(store, batch_size)))
-    return ms_per_item(lambda: score(batch), batch.num_graphs)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics
 
-from kdgat.training.thresholds import binary_metrics
+from kdgat.evaluation.thresholds import binary_metrics
 
 LOW_FPR = 0.01
 

@@ -16,56 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-
-class QNetwork(nn.Module):
-    """State ``[B, state_dim]`` -> Q-values ``[B, num_actions]``: an MLP with LayerNorm.
-
-    The state is clipped to the range of the training states, then standardised
-    with their statistics; all four are buffers, so a saved network needs nothing
-    else to score new windows. Clipping keeps the network inside the region it was
-    trained on: before the VGAE terms were measured against their capture's baseline,
-    they sat 10-20 times above anything seen in training on an unseen vehicle, and an
-    MLP extrapolating that far picked fusion weights that ranked attacks below benign
-    windows (AUROC 0.37 on can_sample's test_04; 0.62 clipped).
-    """
-
-    low: Tensor
-    high: Tensor
-    mean: Tensor
-    std: Tensor
-
-    def __init__(self, state_dim: int, num_actions: int, hidden: int) -> None:
-        super().__init__()
-        self.arguments = {"state_dim": state_dim, "num_actions": num_actions, "hidden": hidden}
-        self.register_buffer("low", torch.full((state_dim,), -torch.inf))
-        self.register_buffer("high", torch.full((state_dim,), torch.inf))
-        self.register_buffer("mean", torch.zeros(state_dim))
-        self.register_buffer("std", torch.ones(state_dim))
-        self.net = nn.Sequential(
-            nn.Linear(state_dim, hidden),
-            nn.LayerNorm(hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, hidden),
-            nn.LayerNorm(hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, num_actions),
-        )
-
-    def fit_inputs(self, states: np.ndarray) -> None:
-        """Take the clipping range and the standardisation from the training states."""
-        for name, value in (
-            ("low", states.min(axis=0)),
-            ("high", states.max(axis=0)),
-            ("mean", states.mean(axis=0)),
-            ("std", states.std(axis=0) + 1e-6),
-        ):
-            getattr(self, name).copy_(torch.as_tensor(value))
-
-    def forward(self, state: Tensor) -> Tensor:
-        clipped = torch.maximum(torch.minimum(state, self.high), self.low)
-        return self.net((clipped - self.mean) / self.std)
+from kdgat.models.dqn import QNetwork
 
 
 def alpha_grid(num_actions: int) -> np.ndarray:
@@ -108,18 +61,20 @@ class Experience:
 
 @dataclass(frozen=True)
 class DQNSettings:
-    num_actions: int = 21
-    gamma: float = 0.0
-    hidden: int = 64
-    lr: float = 1e-3
-    steps: int = 3000
-    batch_size: int = 256
-    buffer_size: int = 50_000
-    epsilon_start: float = 1.0
-    epsilon_end: float = 0.05
-    epsilon_decay_steps: int = 2000
-    target_update: int = 100
-    eval_every: int = 100
+    """The agent's settings as plain values (their defaults live in params.yaml's ``dqn``)."""
+
+    num_actions: int
+    gamma: float
+    hidden: int
+    lr: float
+    steps: int
+    batch_size: int
+    buffer_size: int
+    epsilon_start: float
+    epsilon_end: float
+    epsilon_decay_steps: int
+    target_update: int
+    eval_every: int
 
 
 class ReplayBuffer:
@@ -133,6 +88,7 @@ class ReplayBuffer:
         self.capacity, self.size, self.cursor = capacity, 0, 0
 
     def add(self, s: Tensor, a: Tensor, r: Tensor, s_next: Tensor) -> None:
+        """Store a batch of transitions, overwriting the oldest once the ring is full."""
         slots = (self.cursor + torch.arange(len(a))) % self.capacity
         self.states[slots], self.actions[slots] = s, a
         self.rewards[slots], self.next_states[slots] = r, s_next
@@ -140,6 +96,7 @@ class ReplayBuffer:
         self.size = min(self.size + len(a), self.capacity)
 
     def sample(self, n: int, generator: torch.Generator) -> tuple[Tensor, ...]:
+        """``n`` stored transitions drawn uniformly with replacement: (s, a, r, s_next)."""
         i = torch.randint(0, self.size, (n,), generator=generator)
         return self.states[i], self.actions[i], self.rewards[i], self.next_states[i]
 

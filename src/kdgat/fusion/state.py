@@ -1,36 +1,42 @@
 """The fusion state of every graph: what the VGAE and the GAT say about it.
 
 Computed once per split by running both models of a pair over the graph store
-in batches. Every VGAE column is measured against its capture's running baseline
-(``kdgat.fusion.capture_baseline``), so the state means the same on a vehicle the
+in batches. Every VGAE column is measured against its capture's running reference
+(``kdgat.fusion.capture_reference``), so the state means the same on a vehicle the
 VGAE never saw. Columns (one row per graph):
 
-* ``s_vgae_rel``: the VGAE's composite anomaly score, log ratio to the baseline;
+* ``s_vgae_rel``: the VGAE's composite anomaly score, log ratio to the reference;
   ``err_features_rel``, ``err_ids_rel``, ``err_neighbours_rel``, ``err_kl_rel``:
   its components, likewise;
 * ``s_vgae_cal``: ``s_vgae_rel`` calibrated to [0, 1] on validation (see ``calibrate``);
 * ``mu_norm_rel``, ``mu_std_rel``, ``logstd_mean_rel``: latent statistics (graph
-  means over nodes), differences to the baseline;
+  means over nodes), differences to the reference;
 * ``p_gat``: the GAT's attack probability; ``gat_confidence``: 1 - normalised entropy;
 * ``agree``: 1 when both models, at their validation thresholds, decide alike;
-* ``s_vgae`` (the raw score, not a feature: the VGAE's own row in the evaluation),
+* ``s_vgae`` (the raw score, kept for inspection, not a feature),
   ``y`` and ``attack_code`` (labels, never a model input).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 from torch_geometric.utils import scatter
 
-from kdgat.fusion.capture_baseline import relative
+from kdgat.errors import KdgatError
+from kdgat.evaluation.scoring import INFERENCE_BATCH
+from kdgat.fusion.capture_reference import relative
+from kdgat.fusion.dqn import Experience
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.loader import GraphLoader
 from kdgat.graphs.store import GraphStore
-from kdgat.models.gat import GATClassifier
-from kdgat.models.vgae import VGAE, anomaly_score, reconstruction_errors
+from kdgat.models.classifier import GraphClassifier
+from kdgat.models.vgae import VGAE, anomaly_score
 
-PAIRS = {"teacher": ("vgae", "gat"), "student": ("vgae_small", "gat_small")}
 LOG_TERMS = ("s_vgae", "err_features", "err_ids", "err_neighbours", "err_kl")  # errors: > 0
 SIGNED_TERMS = ("mu_norm", "mu_std", "logstd_mean")
 FEATURES = (
@@ -41,26 +47,20 @@ FEATURES = (
     "gat_confidence",
     "agree",
 )
-INFERENCE_BATCH = 512  # graphs per forward pass; results do not depend on it
 
 
 @torch.no_grad()
 def model_outputs(
     vgae: VGAE,
-    gat: GATClassifier,
+    classifier: GraphClassifier,
     store: GraphStore | GraphArrays,
     score_weights: dict[str, float],
-    vocab_size: int,
 ) -> dict[str, np.ndarray]:
-    """Raw per-graph outputs of both models over a split (eval mode, batched)."""
-    vgae.eval(), gat.eval()
+    """Raw per-graph outputs of a pair's two models over a split (eval mode, batched)."""
+    vgae.eval(), classifier.eval()
     parts: dict[str, list[np.ndarray]] = {}
     for batch in GraphLoader(store, INFERENCE_BATCH):
-        args = (batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
-        out = vgae(*args)
-        errors = reconstruction_errors(
-            out, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs, vocab_size
-        )
+        out, errors = vgae.errors(batch)
         pooled = {
             "mu_norm": out.mu.norm(dim=-1),
             "mu_std": out.mu.std(dim=-1),
@@ -73,7 +73,7 @@ def model_outputs(
                 name: scatter(v, batch.batch, dim=0, dim_size=batch.num_graphs, reduce="mean")
                 for name, v in pooled.items()
             },
-            "p_gat": gat(*args, batch.batch).softmax(dim=-1)[:, 1],
+            "p_gat": classifier.attack_probability(batch),
             "y": batch.y,
             "attack_code": batch.attack_code,
         }
@@ -105,7 +105,7 @@ def binary_entropy_confidence(p: np.ndarray) -> np.ndarray:
 def relative_columns(
     raw: dict[str, np.ndarray], capture: np.ndarray, start: np.ndarray, q: float | None
 ) -> dict[str, np.ndarray]:
-    """``<name>_rel`` for every VGAE output: its distance to the capture's running baseline."""
+    """``<name>_rel`` for every VGAE output: its distance to the capture's running reference."""
     return {
         f"{name}_rel": relative(raw[name], capture, start, q, log=name in LOG_TERMS)
         for name in LOG_TERMS + SIGNED_TERMS
@@ -136,3 +136,20 @@ def state_columns(
         "y": raw["y"].astype(np.int64),
         "attack_code": raw["attack_code"].astype(np.int32),
     }
+
+
+def _state_table(path: Path, columns: list[str]) -> pa.Table:
+    if not path.is_file():
+        raise KdgatError(f"{path}: not found; run `dvc repro fusion_state@<dataset>`")
+    return pq.read_table(path, columns=columns)
+
+
+def read_state(path: Path) -> Experience:
+    """A split's fusion state (one Parquet file) as the DQN and the static fusions take it."""
+    table = _state_table(path, [*FEATURES, "y"])
+    return Experience(
+        states=np.column_stack([table[name].to_numpy() for name in FEATURES]).astype(np.float32),
+        p_gat=table["p_gat"].to_numpy().astype(np.float64),
+        s_vgae=table["s_vgae_cal"].to_numpy().astype(np.float64),
+        y=table["y"].to_numpy().astype(np.int64),
+    )

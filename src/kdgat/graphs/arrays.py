@@ -79,6 +79,7 @@ class GraphArrays:
 
     @property
     def num_graphs(self) -> int:
+        """Number of graphs (one label each)."""
         return len(self.y)
 
     @staticmethod

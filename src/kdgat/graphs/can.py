@@ -25,6 +25,8 @@ payloads zero-padded to 8 bytes; std is the population std, ddof=0):
   38     in_degree           number of distinct edges into the node
   39     out_degree          number of distinct edges out of the node
 The vocabulary index of the id is ``node_id`` (for an embedding), not a feature.
+Columns by name: ``x[:, NODE.count]``, ``x[:, NODE.byte_mean]`` (the 8 byte means),
+``edge_attr[:, EDGE.reverse]``.
 
 Edge features ``EDGE_FEATURES`` (over the edge's occurrences, positions p of
 the transition p -> p+1):
@@ -49,6 +51,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from kdgat.graphs.arrays import CanFrames, GraphArrays, concat
+from kdgat.graphs.features import slots
 
 NODE_FEATURES = [
     *(f"byte_mean_{i}" for i in range(8)),
@@ -65,6 +68,41 @@ NODE_FEATURES = [
     "out_degree",
 ]
 EDGE_FEATURES = ["count", "frequency", "gap_mean", "gap_std", "dt_mean", "reverse", "payload_delta"]
+
+
+@dataclass(frozen=True)
+class NodeSlots:
+    """Column of each node feature in ``x`` (see ``kdgat.graphs.features``)."""
+
+    byte_mean: slice
+    byte_std: slice
+    byte_min: slice
+    byte_max: slice
+    count: int
+    entropy: int
+    iat_mean: int
+    iat_std: int
+    first_pos: int
+    last_pos: int
+    in_degree: int
+    out_degree: int
+
+
+@dataclass(frozen=True)
+class EdgeSlots:
+    """Column of each edge feature in ``edge_attr``."""
+
+    count: int
+    frequency: int
+    gap_mean: int
+    gap_std: int
+    dt_mean: int
+    reverse: int
+    payload_delta: int
+
+
+NODE = NodeSlots(**slots(NODE_FEATURES))
+EDGE = EdgeSlots(**slots(EDGE_FEATURES))
 
 # Windows are built in chunks: the working arrays stay in cache, and the dense
 # (window x distinct id) table stays small even for captures with many ids.
@@ -240,8 +278,8 @@ def _build_windows(
     # end: writing columns of a node-major matrix touches a cache line per value.
     features, node_id, node_y = _node_features(capture, chunk, window)
     edge_index, edge_features = _edges(capture, chunk, window)
-    features[38] = np.bincount(edge_index[1], minlength=chunk.n_nodes)  # in-degree
-    features[39] = np.bincount(edge_index[0], minlength=chunk.n_nodes)  # out-degree
+    features[NODE.in_degree] = np.bincount(edge_index[1], minlength=chunk.n_nodes)
+    features[NODE.out_degree] = np.bincount(edge_index[0], minlength=chunk.n_nodes)
     y, attack_code = _graph_labels(capture.frames, chunk, min_attack_frames)
     edge_window = chunk.node_window[edge_index[0]]
     edge_ptr = np.concatenate([[0], np.cumsum(np.bincount(edge_window, minlength=len(starts)))])
@@ -292,18 +330,19 @@ def _node_features(
     last = capture.next_id[rows] >= start + window
     count = np.bincount(node, minlength=n).astype(np.float64)
     f = np.zeros((len(NODE_FEATURES), n), dtype=np.float32)  # feature-major
-    f[0:8], f[8:16], f[16:24], f[24:32] = _byte_stats(capture.payload_columns[:, rows], node, n)
-    f[32] = count
-    f[33] = np.bincount(node, weights=capture.entropy[rows], minlength=n) / count
+    mean, std, low, high = _byte_stats(capture.payload_columns[:, rows], node, n)
+    f[NODE.byte_mean], f[NODE.byte_std], f[NODE.byte_min], f[NODE.byte_max] = mean, std, low, high
+    f[NODE.count] = count
+    f[NODE.entropy] = np.bincount(node, weights=capture.entropy[rows], minlength=n) / count
     gaps = frames.timestamp[frame[repeat]] - frames.timestamp[capture.prev_id[frame[repeat]]]
-    f[34], f[35] = _mean_std(
+    f[NODE.iat_mean], f[NODE.iat_std] = _mean_std(
         np.bincount(node[repeat], weights=gaps, minlength=n),
         np.bincount(node[repeat], weights=gaps**2, minlength=n),
         count - 1,
     )
     first = ~repeat  # each node has exactly one first and one last frame
-    f[36, node[first]] = chunk.pos[first]
-    f[37, node[last]] = chunk.pos[last]
+    f[NODE.first_pos, node[first]] = chunk.pos[first]
+    f[NODE.last_pos, node[last]] = chunk.pos[last]
     node_id = np.zeros(n, dtype=np.int64)
     node_id[node[first]] = frames.id_index[frame[first]]
     node_y = np.bincount(node, weights=frames.label[rows], minlength=n) > 0
@@ -341,17 +380,19 @@ def _edges(capture: _Capture, chunk: _Chunk, window: int) -> tuple[np.ndarray, n
     again = capture.prev_pair[frame] >= chunk.starts[chunk.window[begins]]
     gaps = (frame[again] - capture.prev_pair[frame[again]]).astype(np.float64)
     attr = np.zeros((len(EDGE_FEATURES), n_edges), dtype=np.float32)  # feature-major
-    attr[0], attr[1] = count, count / (window - 1)
-    attr[2], attr[3] = _mean_std(
+    attr[EDGE.count], attr[EDGE.frequency] = count, count / (window - 1)
+    attr[EDGE.gap_mean], attr[EDGE.gap_std] = _mean_std(
         np.bincount(edge[again], weights=gaps, minlength=n_edges),
         np.bincount(edge[again], weights=gaps**2, minlength=n_edges),
         count - 1,
     )
-    attr[4] = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges) / count
+    dt = np.bincount(edge, weights=capture.dt_next[frame], minlength=n_edges)
+    attr[EDGE.dt_mean] = dt / count
     present = np.zeros(chunk.n_nodes * capture.n_ids, dtype=bool)  # (source node, target id)
     present[keys] = True
-    attr[5] = present[dst * capture.n_ids + chunk.node_code[src]]  # target -> source exists
-    attr[6] = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges) / count
+    attr[EDGE.reverse] = present[dst * capture.n_ids + chunk.node_code[src]]  # target -> source
+    delta = np.bincount(edge, weights=capture.delta_next[frame], minlength=n_edges)
+    attr[EDGE.payload_delta] = delta / count
     return np.stack([src, dst]), attr
 
 

@@ -32,7 +32,8 @@ population std, ddof=0):
   9  iat_std       std of those times (s; 0 if <= 2 flows)
 The vocabulary index of the endpoint is ``node_id`` (for an embedding), not a
 feature. Flow statistics differ between datasets, so they stay on the edges
-and the node features are the same for every flow dataset.
+and the node features are the same for every flow dataset. Columns by name:
+``x[:, NODE.iat_mean]``.
 
 Edge features: the flow's ``f_*`` columns, as float32, in table order
 (``edge_feature_names``).
@@ -62,6 +63,7 @@ import pyarrow.compute as pc
 from kdgat.data.schema import FEATURE_PREFIX
 from kdgat.errors import KdgatError
 from kdgat.graphs.arrays import GraphArrays
+from kdgat.graphs.features import slots
 
 NODE_FEATURES = [
     "out_flows",
@@ -75,6 +77,25 @@ NODE_FEATURES = [
     "iat_mean",
     "iat_std",
 ]
+
+
+@dataclass(frozen=True)
+class NodeSlots:
+    """Column of each node feature in ``x`` (see ``kdgat.graphs.features``)."""
+
+    out_flows: int
+    in_flows: int
+    out_peers: int
+    in_peers: int
+    out_share: int
+    in_share: int
+    first_offset: int
+    active_span: int
+    iat_mean: int
+    iat_std: int
+
+
+NODE = NodeSlots(**slots(NODE_FEATURES))
 
 # IPv4 keys are 0 .. 2**32-1; hashed keys live in [2**32, 2**63) so the two never collide.
 _IPV4_SPAN = 1 << 32
@@ -350,20 +371,27 @@ def _nodes(src: np.ndarray, dst: np.ndarray, flow_graph: np.ndarray, n_graphs: i
 def _node_features(t: np.ndarray, nodes: _Nodes, flow_ptr: np.ndarray) -> np.ndarray:
     m = nodes.count
     x = np.zeros((m, len(NODE_FEATURES)), np.float32)
-    x[:, 0] = np.bincount(nodes.src, minlength=m)
-    x[:, 1] = np.bincount(nodes.dst, minlength=m)
+    x[:, NODE.out_flows] = np.bincount(nodes.src, minlength=m)
+    x[:, NODE.in_flows] = np.bincount(nodes.dst, minlength=m)
     pairs = np.unique(nodes.src * m + nodes.dst)  # distinct (source, target) node pairs
-    x[:, 2] = np.bincount(pairs // m, minlength=m)
-    x[:, 3] = np.bincount(pairs % m, minlength=m)
+    x[:, NODE.out_peers] = np.bincount(pairs // m, minlength=m)
+    x[:, NODE.in_peers] = np.bincount(pairs % m, minlength=m)
     window_flows = np.diff(flow_ptr)[nodes.graph]
-    x[:, 4] = x[:, 0] / window_flows
-    x[:, 5] = x[:, 1] / window_flows
-    x[:, 6:10] = _timing(t, nodes, t[flow_ptr[:-1]])
+    x[:, NODE.out_share] = x[:, NODE.out_flows] / window_flows
+    x[:, NODE.in_share] = x[:, NODE.in_flows] / window_flows
+    (
+        x[:, NODE.first_offset],
+        x[:, NODE.active_span],
+        x[:, NODE.iat_mean],
+        x[:, NODE.iat_std],
+    ) = _timing(t, nodes, t[flow_ptr[:-1]])
     return x
 
 
-def _timing(t: np.ndarray, nodes: _Nodes, window_start: np.ndarray) -> np.ndarray:
-    """[M, 4]: first_offset, active_span, iat_mean, iat_std of every node."""
+def _timing(
+    t: np.ndarray, nodes: _Nodes, window_start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """first_offset, active_span, iat_mean, iat_std ([M] each) of every node."""
     m = nodes.count
     others = np.flatnonzero(nodes.src != nodes.dst)  # a self-flow is one flow of its node
     flow = np.concatenate([np.arange(len(t)), others])
@@ -380,9 +408,7 @@ def _timing(t: np.ndarray, nodes: _Nodes, window_start: np.ndarray) -> np.ndarra
     iat_mean = np.where(n_gaps > 0, (last_t - first_t) / safe, 0.0)
     spread = np.bincount(owner, weights=(gaps - iat_mean[owner]) ** 2, minlength=m)
     iat_std = np.sqrt(spread / safe)
-    return np.stack(
-        [first_t - window_start[nodes.graph], last_t - first_t, iat_mean, iat_std], axis=1
-    )
+    return first_t - window_start[nodes.graph], last_t - first_t, iat_mean, iat_std
 
 
 def _node_ids(records: FlowRecords, nodes: _Nodes) -> np.ndarray:

@@ -14,6 +14,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Scaler:
+    """Per-feature center and scale of one feature matrix (node or edge), by name."""
+
     method: Literal["zscore", "robust"]
     center: np.ndarray
     scale: np.ndarray
@@ -21,6 +23,7 @@ class Scaler:
 
     @staticmethod
     def fit(values: np.ndarray, names: list[str], method: Literal["zscore", "robust"]) -> Scaler:
+        """Fit on ``values``; no rows give the identity, a constant feature keeps scale 1."""
         values = np.asarray(values, dtype=np.float64)
         if len(values) == 0:
             zeros = np.zeros(len(names))
@@ -33,9 +36,11 @@ class Scaler:
         return Scaler(method, center, np.where(spread > 1e-12, spread, 1.0), names)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
+        """Scaled ``values`` as float32, the dtype graph stores hold."""
         return ((values - self.center) / self.scale).astype(np.float32)
 
     def to_json(self) -> dict[str, object]:
+        """Method and per-feature center and scale, for ``scaler.json``."""
         return {
             "method": self.method,
             "features": {

@@ -16,15 +16,17 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch_geometric.data import Data
 
 from kdgat.errors import KdgatError
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.io import replace_dir, write_json
+
+if TYPE_CHECKING:  # torch and PyG only to hand out graphs: the graphs stage writes without them
+    import torch
+    from torch_geometric.data import Data
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -245,6 +247,9 @@ def graph_data(graphs: GraphArrays, i: int) -> Data:
         ``Data`` with x, edge_attr float32; edge_index, node_id, node_y long;
         y and attack_code long of shape [1]. Tensors own their memory.
     """
+    import torch
+    from torch_geometric.data import Data
+
     n0, n1 = int(graphs.node_ptr[i]), int(graphs.node_ptr[i + 1])
     e0, e1 = int(graphs.edge_ptr[i]), int(graphs.edge_ptr[i + 1])
     return Data(
@@ -260,6 +265,8 @@ def graph_data(graphs: GraphArrays, i: int) -> Data:
 
 def _owned(view: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     """A tensor copy of an array view (never sharing the read-only memory map)."""
+    import torch
+
     return torch.tensor(view, dtype=dtype)
 
 

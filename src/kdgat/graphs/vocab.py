@@ -31,11 +31,13 @@ class Vocabulary:
 
     @staticmethod
     def fit(keys: np.ndarray, encoding: Literal["lookup", "hash"], buckets: int) -> Vocabulary:
+        """Learn the known keys of ``keys`` (``lookup``), or just the bucket count (``hash``)."""
         if encoding == "hash":
             return Vocabulary("hash", np.zeros(0, np.int64), buckets)
         return Vocabulary("lookup", np.unique(keys).astype(np.int64))
 
     def encode(self, keys: np.ndarray) -> np.ndarray:
+        """Embedding index of each key: 1..size-1, or 0 (UNK) for a key not seen in training."""
         keys = np.asarray(keys, dtype=np.int64)
         if self.encoding == "hash":
             mixed = keys.astype(np.uint64) * _GOLDEN
@@ -50,9 +52,11 @@ class Vocabulary:
         return np.where(self.keys[at] == keys, at + 1, UNK)
 
     def to_json(self) -> dict[str, object]:
+        """Encoding, buckets and keys, for ``vocab.json``."""
         return {"encoding": self.encoding, "buckets": self.buckets, "keys": self.keys.tolist()}
 
     @staticmethod
     def from_json(data: dict[str, object]) -> Vocabulary:
+        """The vocabulary ``to_json`` wrote."""
         keys = np.asarray(data["keys"], dtype=np.int64)
         return Vocabulary(data["encoding"], keys, int(data["buckets"]))  # type: ignore[arg-type, call-overload]

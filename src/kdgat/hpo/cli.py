@@ -37,10 +37,10 @@ def run(
     params: ParamsOption = config.PARAMS_FILE,
 ) -> None:
     """Run trials of a study: each trains MODEL with params.yaml plus the trial's values."""
+    from kdgat.errors import StoppedBySignalError
     from kdgat.hpo import params_file
     from kdgat.hpo.search import Search, Strategy
     from kdgat.hpo.search import run as run_search
-    from kdgat.training.callbacks import StoppedBySignalError
 
     for noisy in ("lightning.pytorch", "lightning.fabric"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -112,3 +112,8 @@ def _format(summary: dict[str, Any]) -> str:
     ]
     lines += [f"  {key}: {value}" for key, value in summary["params"].items()]
     return "\n".join(lines)
+
+
+def register(parent: typer.Typer, name: str) -> None:
+    """Add these commands to the ``kdgat`` app, under ``name``."""
+    parent.add_typer(app, name=name)

@@ -20,6 +20,7 @@ class PruningCallback(pl.Callback):
         self.pruned_at: int | None = None
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Report this epoch's ``monitor`` (not the sanity check's); stop the fit if pruned."""
         if trainer.sanity_checking:
             return
         value = trainer.callback_metrics.get(self.monitor)

@@ -11,15 +11,14 @@ from typing import Any
 import optuna
 
 from kdgat.config import Params, SearchDimension
-from kdgat.errors import HPOError
+from kdgat.errors import HPOError, StoppedBySignalError
 from kdgat.hpo import space
 from kdgat.hpo import study as studies
 from kdgat.hpo import trial as trials
 from kdgat.hpo.pruning import PruningCallback
 from kdgat.io import write_json
-from kdgat.training.callbacks import StoppedBySignalError
-
-HPO_ROOT = Path(".kdgat/hpo")
+from kdgat.layout import Layout
+from kdgat.training.run import Run
 
 
 @dataclass(frozen=True)
@@ -75,13 +74,13 @@ def objective(search: Search) -> Callable[[optuna.Trial], float]:
     def run_trial(trial: optuna.Trial) -> float:
         values = space.suggest(trial, search.space)
         p: Params = space.validated(search.raw_params, values, search.params_file)
-        folder = HPO_ROOT / search.study / f"trial-{trial.number}"
+        layout = Layout()
+        folder = layout.hpo(search.study) / f"trial-{trial.number}"
         pruning = PruningCallback(trial, search.metric)
-        run_name = f"hpo-{search.study}-{trial.number}@{search.dataset}"
+        name = f"hpo-{search.study}-{trial.number}@{search.dataset}"
+        run = Run(name, layout.run(name), folder / "dvclive")
         try:
-            results = trials.train(
-                search.model, search.dataset, p, run_name, folder / "dvclive", [pruning]
-            )
+            results = trials.train(search.model, search.dataset, p, run, [pruning], layout)
         except StoppedBySignalError:
             # A time limit is no verdict on these values: a later trial tries them again.
             trial.study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number})
@@ -142,7 +141,7 @@ def _wandb(project: str, search: Search) -> Any:
     """Optuna's W&B callback: one W&B run per trial, grouped by study (offline if WANDB_MODE)."""
     from optuna_integration.wandb import WeightsAndBiasesCallback
 
-    folder = HPO_ROOT / search.study
+    folder = Layout().hpo(search.study)
     folder.mkdir(parents=True, exist_ok=True)
     return WeightsAndBiasesCallback(
         metric_name=search.metric,

@@ -34,13 +34,15 @@ def suggest(trial: optuna.Trial, space: Mapping[str, SearchDimension]) -> dict[s
         if dim.choices is not None:
             values[key] = trial.suggest_categorical(key, dim.choices)
         elif is_int_range(dim):
-            assert dim.low is not None and dim.high is not None
+            assert dim.low is not None
+            assert dim.high is not None
             step = int(dim.step or 1)
             values[key] = trial.suggest_int(
                 key, int(dim.low), int(dim.high), step=step, log=dim.log
             )
         else:
-            assert dim.low is not None and dim.high is not None
+            assert dim.low is not None
+            assert dim.high is not None
             values[key] = trial.suggest_float(
                 key, float(dim.low), float(dim.high), step=dim.step, log=dim.log
             )

@@ -88,6 +88,7 @@ def worker_seed(seed: int, worker: str, existing_trials: int) -> int:
 
 
 def check_name(name: str) -> str:
+    """``name`` if it can name a study's folders, else an error saying which characters may."""
     if not STUDY_NAME.match(name):
         raise HPOError(
             f"--study {name!r}: use letters, digits, '_', '.' and '-' (it names folders)"

@@ -9,53 +9,50 @@ pipeline itself runs, and many trials may share one workspace.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 
 from kdgat.config import Params
 from kdgat.errors import HPOError
-from kdgat.training import stages
-from kdgat.training.run import finish, fit
+from kdgat.layout import Layout
+from kdgat.pipeline import training
+from kdgat.pipeline.models import MODELS
+from kdgat.training.run import Run, finish, fit
 
-MODELS = ("gat", "vgae")
 
-
-def _require(path: Path, stage: str) -> None:
-    if not path.exists():
-        raise HPOError(f"{path} not found: a trial trains on it; fix: dvc repro {stage}")
+def searchable() -> list[str]:
+    """The models a trial can train: every model of the table not distilled from another."""
+    return [m.name for m in MODELS.values() if m.teacher is None]
 
 
 def train(
     model: str,
     dataset: str,
     p: Params,
-    run_name: str,
-    dvclive_dir: Path,
+    run: Run,
     callbacks: list[pl.Callback],
+    layout: Layout,
 ) -> dict[str, Any]:
-    """Fit ``model`` on ``dataset`` with params ``p``; return fit()'s results.
-
-    ``callbacks`` join the Trainer through the task's ``configure_callbacks`` hook,
-    which Lightning merges with the Trainer's own: fit() builds the Trainer itself.
-    """
-    if model not in MODELS:
-        raise HPOError(f"--model {model!r}: trials train one of {', '.join(MODELS)}")
-    _require(stages.GRAPHS / dataset / "meta.json", f"graphs@{dataset}")
-    if model == "gat" and p.gat.curriculum:
-        _require(stages.MODELS / dataset / "vgae" / "model.pt", f"train_vgae@{dataset}")
-    run = stages.gat_setup(dataset, p) if model == "gat" else stages.vgae_setup(dataset, p)
-    run.task.configure_callbacks = lambda: callbacks  # type: ignore[method-assign]
+    """Fit ``model`` on ``dataset`` with params ``p`` (and the trial's ``callbacks``)."""
+    if model not in searchable():
+        raise HPOError(f"--model {model!r}: trials train one of {', '.join(searchable())}")
+    graphs = layout.graphs(dataset).meta
+    if not graphs.is_file():
+        raise HPOError(f"{graphs} not found: a trial trains on it; fix: dvc repro graphs@{dataset}")
+    meta = training.store_meta(layout, dataset)
+    s = training.setup(layout, dataset, p, model)
     # W&B, when on, logs the study through Optuna's callback; trials log to dvclive only.
-    s = dataclasses.replace(run.settings, wandb=False)
-    fingerprint = {
-        "arguments": run.arguments,
-        "source_hash": stages.store_meta(dataset)["source_hash"],
-    }
+    settings = dataclasses.replace(s.settings, wandb=False)
     try:
         return fit(
-            run.task, run.data, run_name, dvclive_dir, s, fingerprint, run.reload_every_epoch
+            s.task,
+            s.data,
+            run,
+            settings,
+            training.fingerprint(s, meta),
+            s.reload_every_epoch,
+            callbacks,
         )
     finally:
-        finish(run_name)
+        finish(run)

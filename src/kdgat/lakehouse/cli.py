@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,9 +10,9 @@ import typer
 
 from kdgat import config
 from kdgat.errors import LakehouseError
+from kdgat.layout import Layout
 
-LAKEHOUSE = Path("lakehouse")
-RETRY = "kdgat export --upload-only"
+LAKEHOUSE = Layout().lakehouse
 
 ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 OutOption = Annotated[Path, typer.Option("--lakehouse", help="the local lakehouse folder")]
@@ -35,64 +33,12 @@ def export(
     catalog: Annotated[Path, typer.Option(help="dataset catalog")] = config.CATALOG_FILE,
 ) -> None:
     """Export every run's results as Parquet tables to lakehouse/ (then to lakehouse.uri)."""
+    from kdgat.pipeline import export as stage
+
     _quiet()
-    p, c = config.load(params, catalog)
-    if upload_only and not p.lakehouse.uri:
-        raise LakehouseError(f"{params}: lakehouse.uri is empty; set it to s3://bucket/prefix")
-    if not upload_only:
-        _export_local(p, c, out)
-    if p.lakehouse.uri and not local_only:
-        _upload(out, p.lakehouse, compact)
-
-
-def _export_local(p: config.Params, c: config.Catalog, out: Path) -> None:
-    from kdgat.lakehouse.collect import collect
-    from kdgat.lakehouse.export import write_export
-
-    datasets = {
-        name: {"domain": e.domain, "format": e.format, "source": e.source}
-        for name in p.datasets
-        for e in [c.datasets[name]]
-    }
-    revision = git_revision()
-    rows = collect(
-        Path(),
-        datasets,
-        git_revision=revision,
-        fallback_params=p.model_dump(exclude={"lakehouse", "datasets"}),
-        dvc_experiment=os.environ.get("DVC_EXP_NAME"),
+    stage.export(
+        params, catalog, out, upload_only=upload_only, local_only=local_only, compact=compact
     )
-    manifest = write_export(rows, out, revision)
-    counts = ", ".join(f"{len(v)} {k}" for k, v in rows.items())
-    typer.echo(f"{out}/: export {manifest['export_id']} ({counts})")
-
-
-def _upload(out: Path, settings: config.LakehouseParams, compact: bool) -> None:
-    from kdgat.lakehouse.compact import compact as compact_lake
-    from kdgat.lakehouse.compact import maybe_compact
-    from kdgat.lakehouse.store import open_lakehouse
-    from kdgat.lakehouse.upload import Transfer, UploadError, upload_export
-
-    endpoint, region = settings.endpoint_url or None, settings.region or None
-    transfer = Transfer(attempts=settings.attempts, backoff_s=settings.backoff_s)
-    try:
-        sent = upload_export(out, settings.uri, endpoint, region, transfer)
-    except UploadError as err:
-        raise LakehouseError(
-            f"upload to {settings.uri} failed: {err}\n"
-            f"The local export in {out}/ is intact. Retry the upload with: {RETRY}"
-        ) from None
-    typer.echo(f"uploaded {sent['bytes']:,} bytes to {settings.uri} in {sent['seconds']} s")
-    try:
-        lake = open_lakehouse(settings.uri, endpoint, region)
-        merged = compact_lake(lake, transfer) if compact else maybe_compact(lake, transfer=transfer)
-    except LakehouseError as err:
-        raise LakehouseError(
-            f"the export is uploaded, but compacting {settings.uri} failed: {err}\n"
-            f"Retry with: {RETRY} --compact"
-        ) from None
-    if merged:
-        typer.echo(f"compacted {merged['replaced']} exports into {merged['files']} files")
 
 
 def query(
@@ -140,15 +86,12 @@ def _location(s3: bool, uri: str | None, lakehouse: Path, params: Path) -> tuple
 
 
 def _quiet() -> None:
-    """boto's "Found credentials in environment variables" is not news at INFO level."""
+    """Quiet boto's "Found credentials in environment variables": not news at INFO level."""
     for name in ("botocore.credentials", "aiobotocore.credentials"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def git_revision() -> str:
-    """HEAD of the workspace ("unknown" outside git): identifies runs without a model card."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
-    except OSError:
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
+def register(parent: typer.Typer, name: str) -> None:
+    """Add ``kdgat export`` and ``kdgat query`` to the ``kdgat`` app."""
+    parent.command("export")(export)
+    parent.command("query")(query)

@@ -26,21 +26,20 @@ from typing import Any
 from kdgat.errors import LakehouseError
 from kdgat.lakehouse.ids import md5_file, run_id, stable_hash
 from kdgat.lakehouse.tables import Rows
+from kdgat.layout import FusionFiles, Layout, ModelFiles
 
-GRAPH_FAMILIES = {"gat", "vgae"}
+GRAPH_FAMILIES = {"gat", "vgae"}  # for cards written before they recorded their network
 TRAINING_STAGES = {
     "gat": "train_gat",
     "vgae": "train_vgae",
     "fusion": "train_dqn",
     "baseline": "window_baseline",
 }
-CHECKPOINTS = ("model.pt", "model.pkl")
-FUSION_CHECKPOINTS = {"dqn": "dqn.pt", "stack": "stacker.pkl"}
 RUN_INFO = ("host", "slurm_job_id", "device", "started_at", "duration_s", "peak_memory_mb")
 
 
 def collect(
-    root: Path,
+    layout: Layout,
     datasets: Mapping[str, Mapping[str, str]],
     git_revision: str,
     fallback_params: Mapping[str, Any],
@@ -49,7 +48,7 @@ def collect(
     """Rows of every table for ``datasets`` (name -> catalog fields domain/format/source)."""
     rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "datasets": [], "models": []}
     for dataset, info in datasets.items():
-        data_row = dataset_row(root, dataset, info)
+        data_row = dataset_row(layout, dataset, info)
         rows["datasets"].append(data_row)
         context = {
             "git_revision": git_revision,
@@ -57,18 +56,17 @@ def collect(
             "data_hash": data_row["data_hash"],
             "dvc_experiment": dvc_experiment,
         }
-        for table, new in dataset_runs(root, dataset, context).items():
+        for table, new in dataset_runs(layout, dataset, context).items():
             rows[table].extend(new)
     return rows
 
 
-def dataset_runs(root: Path, dataset: str, context: Mapping[str, Any]) -> Rows:
+def dataset_runs(layout: Layout, dataset: str, context: Mapping[str, Any]) -> Rows:
     """runs, metrics, epoch_metrics and models rows of one dataset."""
-    evaluation = load_evaluation(root / "metrics" / dataset / "evaluation.json", dataset)
+    evaluation = load_evaluation(layout.metrics(dataset).evaluation, dataset)
     cards: dict[str, tuple[Path | None, dict[str, Any] | None]] = dict(
-        find_cards(root / "models" / dataset)
+        find_cards(layout.model_cards(dataset))
     )
-    models_dir = root / "models" / dataset
     rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "models": []}
     for model in sorted(set(evaluation) | set(cards)):
         found = cards.get(model, (None, None))
@@ -76,13 +74,14 @@ def dataset_runs(root: Path, dataset: str, context: Mapping[str, Any]) -> Rows:
         rid = run["run_id"]
         rows["runs"].append(run)
         rows["metrics"].extend(metric_rows(dataset, rid, model, evaluation.get(model, {})))
-        curves = root / "dvclive" / model / dataset / "plots" / "metrics"
+        curves = layout.dvclive(model, dataset) / "plots" / "metrics"
         rows["epoch_metrics"].extend(epoch_rows(dataset, rid, curves))
-        rows["models"].append(model_row(dataset, rid, model, found, evaluation, models_dir))
+        rows["models"].append(model_row(layout, dataset, rid, model, found, evaluation))
     return rows
 
 
 def load_json(path: Path, fix: str) -> Any:
+    """A JSON file's content; a missing or invalid file is an error that names ``fix``."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -114,27 +113,33 @@ def load_evaluation(path: Path, dataset: str) -> dict[str, dict[str, dict[str, f
     return raw
 
 
-def find_cards(models_dir: Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """Model name -> (folder, model card) for every card under ``models/<dataset>/``."""
+def find_cards(paths: list[Path]) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Model name -> (folder, model card) for every card of a dataset's models."""
     cards: dict[str, tuple[Path, dict[str, Any]]] = {}
-    for path in sorted(models_dir.glob("**/model_card.json")):
+    for path in paths:
         card = load_json(path, "re-run the stage that trained this model")
         cards[str(card.get("model") or path.parent.name)] = (path.parent, card)
     return cards
 
 
-def classify(model: str) -> dict[str, Any]:
-    """family, size and kd from the model's name (``gat_small``, ``fusion_dqn_small``...)."""
+def classify(model: str, card: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """family, size and kd of a model: its card's ``network``, else its name's pattern.
+
+    Names: ``gat_small`` (a student), ``fusion_dqn_small``, ``window_gbt`` (a baseline).
+    """
     small = model.endswith("_small")
     base = model.removesuffix("_small")
     family = "fusion" if base.startswith("fusion_") else base
-    if family not in GRAPH_FAMILIES | {"fusion"}:
+    if card and card.get("network"):
+        family = str(card["network"])
+    elif family not in GRAPH_FAMILIES | {"fusion"}:
         family = "baseline"
     size = "small" if small else (None if family == "baseline" else "large")
     return {"family": family, "size": size, "kd": small}
 
 
 def stage_of(model: str, family: str) -> str:
+    """The stage that produced ``model``, for a model card that does not record it."""
     if family in GRAPH_FAMILIES and model.endswith("_small"):
         return "distill"
     return TRAINING_STAGES.get(family, "evaluate")
@@ -147,7 +152,8 @@ def run_row(
     context: Mapping[str, Any],
     evaluated: bool,
 ) -> dict[str, Any]:
-    kind = classify(model)
+    """The ``runs`` row of one model: from its card, else from the export's ``context``."""
+    kind = classify(model, card)
     card = card or {}
     stage = str(card.get("stage") or stage_of(model, kind["family"]))
     params = (
@@ -183,6 +189,7 @@ def _timestamp(value: Any) -> datetime | None:
 def metric_rows(
     dataset: str, rid: str, model: str, scenarios: Mapping[str, Mapping[str, float | None]]
 ) -> list[dict[str, Any]]:
+    """The ``metrics`` rows of one run: one per scenario and metric of its evaluation."""
     return [
         {
             "dataset": dataset,
@@ -198,7 +205,7 @@ def metric_rows(
 
 
 def epoch_rows(dataset: str, rid: str, curves: Path) -> list[dict[str, Any]]:
-    """dvclive's per-step TSVs (``val/f1.tsv``: step, f1) joined to the epoch of each step."""
+    """Rows of dvclive's per-step TSVs (``val/f1.tsv``: step, f1), each joined to its epoch."""
     if not curves.is_dir():
         return []
     epochs = {int(step): int(float(epoch)) for step, epoch in _tsv(curves / "epoch.tsv")}
@@ -237,22 +244,26 @@ def _tsv(path: Path) -> list[tuple[str, str]]:
 
 
 def model_row(
+    layout: Layout,
     dataset: str,
     rid: str,
     model: str,
     found: tuple[Path | None, dict[str, Any] | None],
     evaluation: Mapping[str, Mapping[str, Mapping[str, float | None]]],
-    models_dir: Path,
 ) -> dict[str, Any]:
     """Size, parameters, checkpoint and threshold of a run's model."""
     folder, card = found
-    facts = (model_files(folder) if folder is not None else fusion_model(models_dir, model)) or {}
+    facts = (
+        model_files(ModelFiles(folder))
+        if folder is not None
+        else fusion_model(layout, dataset, model)
+    ) or {}
     checkpoint = facts.get("checkpoint")
     return {
         "dataset": dataset,
         "run_id": rid,
         "model": model,
-        "size": classify(model)["size"],
+        "size": classify(model, card)["size"],
         "parameters": (card or {}).get("parameters") or _evaluated_params(evaluation, model),
         "checkpoint_md5": md5_file(checkpoint) if checkpoint else None,
         "checkpoint_bytes": checkpoint.stat().st_size if checkpoint else None,
@@ -261,34 +272,37 @@ def model_row(
     }
 
 
-def model_files(folder: Path) -> dict[str, Any]:
-    """Threshold (thresholds.json) and checkpoint file of a model folder with a card."""
+def model_files(files: ModelFiles) -> dict[str, Any]:
+    """Threshold and checkpoint file of a model folder with a card."""
     thresholds: dict[str, Any] = {}
-    if (folder / "thresholds.json").is_file():
-        thresholds = load_json(folder / "thresholds.json", "re-run the training stage")
+    if files.thresholds.is_file():
+        thresholds = load_json(files.thresholds, "re-run the training stage")
+    checkpoints = (files.weights, files.estimator)
     return {
         "threshold": thresholds.get("threshold"),
         "method": thresholds.get("method"),
-        "checkpoint": next((folder / n for n in CHECKPOINTS if (folder / n).is_file()), None),
+        "checkpoint": next((path for path in checkpoints if path.is_file()), None),
     }
 
 
-def fusion_model(models_dir: Path, model: str) -> dict[str, Any] | None:
-    """A fusion variant's facts from ``fusion/<teacher|student>/fusion.json`` (which holds
-    every variant of a pair): threshold, method and checkpoint file."""
+def fusion_model(layout: Layout, dataset: str, model: str) -> dict[str, Any] | None:
+    """A fusion variant's threshold, method and checkpoint file; None if not a fusion model.
+
+    Read from ``fusion/<teacher|student>/fusion.json``, which holds every variant of a pair.
+    """
     if classify(model)["family"] != "fusion":
         return None
     pair = "student" if model.endswith("_small") else "teacher"
     variant = model.removesuffix("_small").removeprefix("fusion_")
-    folder = models_dir / "fusion" / pair
-    if not (folder / "fusion.json").is_file():
+    files: FusionFiles = layout.fusion(dataset, pair)
+    if not files.info.is_file():
         return None
-    info = load_json(folder / "fusion.json", f"re-run the stage that wrote {folder}")
-    checkpoint = folder / FUSION_CHECKPOINTS.get(variant, "")
+    info = load_json(files.info, f"re-run the stage that wrote {files.dir}")
+    checkpoint = {"dqn": files.dqn, "stack": files.stacker}.get(variant)
     return {
         "threshold": (info.get("thresholds") or {}).get(variant),
         "method": info.get("threshold_method"),
-        "checkpoint": checkpoint if checkpoint.is_file() else None,
+        "checkpoint": checkpoint if checkpoint is not None and checkpoint.is_file() else None,
     }
 
 
@@ -303,11 +317,11 @@ def _evaluated_params(
     return None
 
 
-def dataset_row(root: Path, dataset: str, info: Mapping[str, str]) -> dict[str, Any]:
+def dataset_row(layout: Layout, dataset: str, info: Mapping[str, str]) -> dict[str, Any]:
     """The data behind a dataset's runs, from its ingest and graph reports."""
-    metrics = root / "metrics" / dataset
-    ingest = load_json(metrics / "ingest_report.json", f"run `dvc repro ingest@{dataset}`")
-    graphs = load_json(metrics / "graphs.json", f"run `dvc repro graphs@{dataset}`")
+    metrics = layout.metrics(dataset)
+    ingest = load_json(metrics.ingest_report, f"run `dvc repro ingest@{dataset}`")
+    graphs = load_json(metrics.graphs, f"run `dvc repro graphs@{dataset}`")
     splits = graphs.get("splits", {})
     captures = ingest.get("captures", {})
     content = sorted(str(c.get("content_hash")) for c in captures.values())

@@ -70,8 +70,10 @@ def _write(
 
 
 def _prune(lake: Lakehouse, replaced: list[dict[str, Any]], before: dict[str, Any]) -> None:
-    """Delete the replaced manifests, then their files that no live manifest lists and
-    that nobody rewrote since compaction began."""
+    """Delete the replaced manifests, then the files that only they listed.
+
+    A file that changed since compaction began (``before``) is kept: someone rewrote it.
+    """
     lake.delete([f"{MANIFESTS}/{m['export_id']}.json" for m in replaced])
     kept = {e["path"] for m in load_manifests(lake) for e in m["files"]}
     now = lake.listing()

@@ -102,7 +102,7 @@ def write_parts(
 
 
 def partition_keys(runs: list[dict[str, Any]], datasets: list[dict[str, Any]]) -> dict[str, str]:
-    """dataset -> hash of its run ids and data hash: the file name part of its partition."""
+    """Per dataset, a hash of its run ids and data hash: the file name part of its partition."""
     members: dict[str, list[str]] = defaultdict(list)
     for row in [*runs, *datasets]:
         members[row[PARTITION]].append(row.get("run_id") or row["data_hash"])
@@ -110,6 +110,7 @@ def partition_keys(runs: list[dict[str, Any]], datasets: list[dict[str, Any]]) -
 
 
 def by_dataset(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows grouped by dataset; a name that cannot be a partition folder is an error."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         name = str(row[PARTITION])

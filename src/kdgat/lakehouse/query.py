@@ -178,6 +178,7 @@ def as_table(names: list[str], rows: list[tuple[Any, ...]]) -> str:
 
 
 def as_csv(names: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Query results as CSV text, a header row first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(names)
@@ -186,6 +187,7 @@ def as_csv(names: list[str], rows: list[tuple[Any, ...]]) -> str:
 
 
 def as_json(names: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """Query results as a JSON list with one object per row (NaN as null)."""
     records = [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in rows]
     return json.dumps(records, indent=2, default=str)
 

@@ -50,12 +50,14 @@ def parse_uri(uri: str) -> tuple[str, str]:
 
 
 def endpoint(endpoint_url: str | None) -> str | None:
+    """The endpoint given, else ``AWS_ENDPOINT_URL_S3``, else ``AWS_ENDPOINT_URL`` (or None)."""
     return (
         endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     )
 
 
 def region(name: str | None) -> str | None:
+    """The region given, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (or None)."""
     return name or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
@@ -89,8 +91,10 @@ def _client(
 
 
 def filesystem(endpoint_url: str | None, region_name: str | None) -> Any:
-    """An s3fs filesystem without a listing cache (exports change under it), shared by calls
-    with the same settings and the same credentials in the environment."""
+    """An s3fs filesystem without a listing cache (exports change under it).
+
+    Shared by calls with the same settings and the same credentials in the environment.
+    """
     identity = tuple(os.environ.get(k, "") for k in CREDENTIAL_VARIABLES)
     return _filesystem(endpoint(endpoint_url), region(region_name), identity)
 
@@ -152,6 +156,7 @@ def get_objects(
 def delete_objects(
     endpoint_url: str | None, region_name: str | None, root: str, rels: list[str]
 ) -> None:
+    """Delete ``root/rel`` of every rel, 1000 keys a request (the most S3 accepts)."""
     bucket, prefix = _split(root)
     s3 = client(endpoint_url, region_name)
     for start in range(0, len(rels), 1000):  # the most one request may delete

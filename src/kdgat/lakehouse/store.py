@@ -29,6 +29,7 @@ class Lakehouse:
 
     @property
     def uri(self) -> str:
+        """The location as the user writes it: a folder, or ``s3://bucket/prefix``."""
         return f"{self.scheme}{self.root}"
 
     def url(self, rel: str) -> str:
@@ -53,6 +54,7 @@ class Lakehouse:
         return {rel: (Path(self.root) / rel).read_bytes() for rel in rels}
 
     def delete(self, rels: list[str]) -> None:
+        """Delete files by relative path; one already gone is not an error."""
         if self.scheme:
             s3.delete_objects(self.endpoint_url, self.region, self.root, rels)
             return
@@ -88,6 +90,7 @@ def load_manifests(lake: Lakehouse) -> list[dict[str, Any]]:
 
 
 def check(manifest: dict[str, Any], where: str) -> None:
+    """Refuse a manifest that is not kdgat's or needs a newer kdgat to read it."""
     if manifest.get("format") != FORMAT:
         raise LakehouseError(f"{where}: not a kdgat lakehouse manifest")
     version = int(manifest.get("schema_version", 0))

@@ -129,4 +129,5 @@ def to_arrow(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 
 
 def empty(table: str) -> pa.Table:
+    """A table of ``table``'s schema with no rows: what a lakehouse without its files reads as."""
     return SCHEMAS[table].empty_table()

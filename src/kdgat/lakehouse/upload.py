@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kdgat.config import LakehouseParams
 from kdgat.errors import LakehouseError
 from kdgat.lakehouse import s3
 from kdgat.lakehouse.export import MANIFESTS
@@ -37,8 +38,9 @@ class VerifyError(Exception):
 class Transfer:
     """How files are sent: attempts with exponential backoff; multipart above a size."""
 
-    attempts: int = 5
-    backoff_s: float = 0.5
+    # Retry defaults are params.yaml's (``lakehouse.attempts``, ``lakehouse.backoff_s``).
+    attempts: int = LakehouseParams.model_fields["attempts"].default
+    backoff_s: float = LakehouseParams.model_fields["backoff_s"].default
     multipart_threshold: int = 64 * MIB
     part_size: int = 16 * MIB  # S3 and R2 need parts of at least 5 MiB
     threads: int = 8
@@ -49,12 +51,15 @@ DEFAULT_TRANSFER = Transfer()
 
 @dataclass(frozen=True)
 class Target:
+    """Where an upload goes: bucket, key prefix, endpoint (named in errors) and client."""
+
     bucket: str
     prefix: str
     endpoint_url: str | None
     client: Any
 
     def key(self, rel: str) -> str:
+        """The object key of the export file at ``rel``."""
         return f"{self.prefix}/{rel}" if self.prefix else rel
 
 
@@ -132,8 +137,11 @@ def upload_file(path: Path, rel: str, target: Target, transfer: Transfer) -> Non
 
 
 def expected_etags(path: Path, part_size: int | None) -> set[str]:
-    """The whole file's MD5, and for a multipart upload S3's md5-of-part-md5s-N form
-    (servers differ: AWS and R2 return the latter, rclone the former)."""
+    """The ETags a server may report for ``path`` once uploaded.
+
+    The whole file's MD5, and for a multipart upload S3's md5-of-part-md5s-N form
+    (servers differ: AWS and R2 return the latter, rclone the former).
+    """
     whole = md5_file(path)
     if part_size is None:
         return {whole}

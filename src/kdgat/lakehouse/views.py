@@ -25,6 +25,7 @@ SCORE_METRICS = (
 
 
 def columns(table: str) -> str:
+    """The table's column names, quoted and comma-separated, for a SELECT list."""
     return ", ".join(f'"{name}"' for name in SCHEMAS[table].names)
 
 

@@ -23,6 +23,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import GATv2Conv, JumpingKnowledge, global_max_pool, global_mean_pool
 from torch_geometric.utils import add_remaining_self_loops
 
+from kdgat.models.classifier import GraphClassifier
+
 JK_MODES = ("cat", "max", "lstm")
 
 
@@ -93,7 +95,7 @@ class GATv2Encoder(nn.Module):
         return states
 
 
-class GATClassifier(nn.Module):
+class GATClassifier(GraphClassifier):
     """GATv2 graph classifier with jumping knowledge and mean||max readout.
 
     Args:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from kdgat.models.gat import GATv2Encoder
@@ -97,6 +98,7 @@ class VGAE(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        self.vocab_size = vocab_size
         self.encoder = GATv2Encoder(
             in_channels,
             edge_dim,
@@ -141,6 +143,24 @@ class VGAE(nn.Module):
             id_logits=self.id_decoder(z),
             neighbour_logits=self.neighbour_decoder(z),
         )
+
+    def errors(self, batch: Batch) -> tuple[VGAEOutput, dict[str, Tensor]]:
+        """The forward pass over ``batch`` and its per-graph reconstruction errors."""
+        out = self(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
+        errors = reconstruction_errors(
+            out,
+            batch.x,
+            batch.node_id,
+            batch.edge_index,
+            batch.batch,
+            batch.num_graphs,
+            self.vocab_size,
+        )
+        return out, errors
+
+    def anomaly_score(self, batch: Batch, weights: dict[str, float]) -> Tensor:
+        """Per graph: the composite anomaly score (module docstring) of ``batch``."""
+        return anomaly_score(self.errors(batch)[1], weights)
 
 
 def neighbour_targets(

@@ -135,3 +135,8 @@ def worktree_cmd(
         worktree.remove(repo, path)
         return
     typer.echo(worktree.prepare(repo, path, rev, cache_dir, site_cache_dir))
+
+
+def register(parent: typer.Typer, name: str) -> None:
+    """Add these commands to the ``kdgat`` app, under ``name``."""
+    parent.add_typer(app, name=name)

@@ -70,6 +70,7 @@ def record(root: Path, jobs: list[Submitted], about: dict[str, Any]) -> Path:
 
 
 def last(root: Path) -> dict[str, Any]:
+    """The submission ``record`` remembered for this workspace, or an error saying none was."""
     path = root / LAST
     if not path.is_file():
         raise SlurmError(

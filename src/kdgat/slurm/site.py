@@ -33,7 +33,7 @@ def read_site(path: Path) -> dict[str, str]:
 
 
 def sbatch_options(site: dict[str, str], kind: JobKind) -> list[str]:
-    """sbatch options for a job of ``kind`` (the collect job asks for no GPU)."""
+    """The sbatch options for a job of ``kind`` (the collect job asks for no GPU)."""
     partition = site.get("KDGAT_PARTITION", "")
     if kind == "collect":
         partition = site.get("KDGAT_COLLECT_PARTITION") or partition

@@ -162,6 +162,7 @@ def hpo_command(
 
 
 def now() -> str:
+    """The local time with its UTC offset, to the second: when a submission was made."""
     from datetime import datetime
 
     return datetime.now().astimezone().isoformat(timespec="seconds")

@@ -23,17 +23,6 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
 
 
-class StoppedBySignalError(Exception):
-    """Training stopped by a signal after saving a resume checkpoint."""
-
-    def __init__(self, signum: int, checkpoint: Path) -> None:
-        self.signum, self.checkpoint = signum, checkpoint
-        name = signal.Signals(signum).name
-        super().__init__(
-            f"stopped by {name}; checkpoint {checkpoint}; run the stage again to resume"
-        )
-
-
 class CheckpointOnSignal(pl.Callback):
     """Save ``resume.ckpt`` and stop cleanly when SIGTERM or SIGUSR1 arrives."""
 
@@ -46,16 +35,19 @@ class CheckpointOnSignal(pl.Callback):
         self.received = signum  # act between batches, never inside an optimizer step
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Install the signal handlers, keeping the previous ones to restore."""
         # Registered after Lightning's own handlers, so ours decide what a signal means.
         for sig in STOP_SIGNALS:
             self._previous[sig] = signal.signal(sig, self._handle)
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        """After a signal: write the resumable checkpoint and ask the trainer to stop."""
         if self.received is not None:
             trainer.save_checkpoint(self.checkpoint)
             trainer.should_stop = True
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Restore the signal handlers that were there before training."""
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
@@ -70,6 +62,7 @@ class EpochMarker(pl.Callback):
         self.path = path
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Log the epoch's metrics and record how many epochs are done."""
         done = trainer.current_epoch + 1
         shown = " ".join(f"{k} {float(v):.4f}" for k, v in sorted(trainer.callback_metrics.items()))
         log.info("epoch %d/%d %s", done, trainer.max_epochs, shown)

@@ -20,7 +20,8 @@ class GraphData(pl.LightningDataModule):
     """Batches of training and validation graphs straight from the memory-mapped store.
 
     Args:
-        root: ``data/graphs/<dataset>`` (holds the ``train`` and ``val`` stores).
+        train: The training split's graph store.
+        val: The validation split's graph store.
         batch_size: Graphs per batch.
         seed: Shuffling seed (each epoch shuffles differently, reproducibly).
         benign_only: Keep only benign graphs (the VGAE learns normal traffic).
@@ -30,7 +31,8 @@ class GraphData(pl.LightningDataModule):
 
     def __init__(
         self,
-        root: Path,
+        train: Path,
+        val: Path,
         batch_size: int,
         seed: int,
         benign_only: bool = False,
@@ -38,19 +40,21 @@ class GraphData(pl.LightningDataModule):
         expect: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        self.root, self.batch_size, self.seed = root, batch_size, seed
+        self.paths, self.batch_size, self.seed = (train, val), batch_size, seed
         self.benign_only, self.epoch_indices, self.expect = benign_only, epoch_indices, expect
         self.train: GraphStore | None = None
         self.val: GraphStore | None = None
 
     def setup(self, stage: str | None = None) -> None:
-        self.train = open_store(self.root / "train", self.expect)
-        self.val = open_store(self.root / "val", self.expect)
+        """Open both stores, refusing one built otherwise than the model expects."""
+        self.train = open_store(self.paths[0], self.expect)
+        self.val = open_store(self.paths[1], self.expect)
 
     def _selected(self, store: GraphStore) -> np.ndarray | None:
         return np.flatnonzero(np.asarray(store.arrays.y) == 0) if self.benign_only else None
 
     def train_dataloader(self) -> GraphLoader:
+        """Shuffled training graphs of this epoch: the curriculum's, or all (benign if set)."""
         assert self.train is not None
         epoch = self.trainer.current_epoch if self.trainer else 0
         indices = self.epoch_indices(epoch) if self.epoch_indices else self._selected(self.train)
@@ -61,6 +65,7 @@ class GraphData(pl.LightningDataModule):
         return loader
 
     def val_dataloader(self) -> GraphLoader:
+        """Validation graphs in store order (benign only if set, like training)."""
         assert self.val is not None
         return GraphLoader(self.val, self.batch_size, indices=self._selected(self.val))
 

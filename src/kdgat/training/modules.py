@@ -1,7 +1,9 @@
 """LightningModules: how each model is trained and validated (the models stay plain nn.Modules).
 
 Every task has the same shape: ``loss_and_scores(batch)`` gives the training
-loss and one attack score per graph (higher = more likely an attack).
+loss and one attack score per graph (higher = more likely an attack). Constructors
+take keywords only and save their plain settings (``save_hyperparameters``) in
+every checkpoint; the networks themselves are saved as weights.
 Validation logs ``val/loss`` (the early-stopping and checkpoint monitor: it
 exists even when a validation split has no attacks) and, when both classes
 are present, ``val/auroc`` and ``val/f1`` at the best validation threshold.
@@ -18,10 +20,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from kdgat.models.gat import GATClassifier
-from kdgat.models.vgae import VGAE, VGAEOutput, anomaly_score, reconstruction_errors, vgae_loss
+from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
+from kdgat.models.classifier import GraphClassifier
+from kdgat.models.vgae import VGAE, VGAEOutput, anomaly_score, vgae_loss
 from kdgat.training.losses import classification_loss, distillation_loss
-from kdgat.training.thresholds import binary_metrics, choose_threshold
 
 LossKind = Literal["ce", "weighted_ce", "focal"]
 
@@ -31,13 +33,16 @@ class GraphTask(pl.LightningModule):
 
     model: nn.Module
 
-    def __init__(self, lr: float, weight_decay: float) -> None:
+    def __init__(self, *, lr: float, weight_decay: float) -> None:
         super().__init__()
         self.lr, self.weight_decay = lr, weight_decay
+        # Networks, teachers and tensors are not hyperparameters: they are weights.
+        self.save_hyperparameters(ignore=["model", "student", "teacher", "class_weights"])
         self._scores: list[Tensor] = []
         self._labels: list[Tensor] = []
 
     def loss_and_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
+        """Training loss of the batch, and one attack score per graph; each task defines it."""
         raise NotImplementedError
 
     @torch.no_grad()
@@ -46,20 +51,24 @@ class GraphTask(pl.LightningModule):
         return self.loss_and_scores(batch)[1]
 
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
+        """The task's loss, logged as the epoch mean ``train/loss``."""
         loss, _ = self.loss_and_scores(batch)
         self.log("train/loss", loss, batch_size=batch.num_graphs, on_step=False, on_epoch=True)
         return loss
 
     def on_validation_epoch_start(self) -> None:
+        """Forget the previous validation pass's scores."""
         self._scores, self._labels = [], []
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        """Log ``val/loss`` and keep the scores, for metrics over the whole split."""
         loss, scores = self.loss_and_scores(batch)
         self.log("val/loss", loss, batch_size=batch.num_graphs, on_epoch=True, prog_bar=True)
         self._scores.append(scores.detach().float().cpu())
         self._labels.append(batch.y.detach().cpu())
 
     def on_validation_epoch_end(self) -> None:
+        """Log ``val/auroc`` and ``val/f1`` over the whole split, if it has both classes."""
         if not self._scores:
             return
         scores = torch.cat(self._scores).numpy()
@@ -70,99 +79,93 @@ class GraphTask(pl.LightningModule):
             self.log("val/f1", metrics["f1"])
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        """AdamW with the task's learning rate and weight decay."""
         return torch.optim.AdamW(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
     def on_fit_start(self) -> None:
+        """Move a distillation task's teacher to the student's device (Lightning does not)."""
         teacher = getattr(self, "teacher", None)
         if isinstance(teacher, Teacher):  # outside the module tree: move it by hand
             teacher.model.to(self.device)
 
 
-def _logits(model: nn.Module, batch: Batch) -> Tensor:
-    return model(batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch)
+class ClassifierTask(GraphTask):
+    """Supervised window classification (any ``GraphClassifier``: GAT, GIN)."""
 
-
-class GATTask(GraphTask):
-    """Supervised window classification (GAT)."""
+    model: GraphClassifier
 
     def __init__(
         self,
-        model: GATClassifier,
+        *,
+        model: GraphClassifier,
         lr: float,
         weight_decay: float,
         loss: LossKind,
         class_weights: Tensor | None,
         focal_gamma: float,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr=lr, weight_decay=weight_decay)
         self.model, self.loss_kind, self.focal_gamma = model, loss, focal_gamma
         self.class_weights: Tensor | None
         self.register_buffer("class_weights", class_weights, persistent=False)
 
     def loss_and_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        logits = _logits(self.model, batch)
+        """Classification loss (``gat.loss``) and the attack-class probability."""
+        logits = self.model.logits(batch)
         loss = classification_loss(
-            self.loss_kind,
-            logits,
-            batch.y,
-            self.class_weights,
-            self.focal_gamma,
+            self.loss_kind, logits, batch.y, self.class_weights, self.focal_gamma
         )
         return loss, logits.softmax(dim=-1)[:, 1]
-
-
-def _vgae_pass(
-    model: nn.Module, batch: Batch, vocab_size: int
-) -> tuple[VGAEOutput, dict[str, Tensor]]:
-    out = model(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
-    errors = reconstruction_errors(
-        out, batch.x, batch.node_id, batch.edge_index, batch.batch, batch.num_graphs, vocab_size
-    )
-    return out, errors
 
 
 class VGAETask(GraphTask):
     """One-class training of the VGAE on benign graphs; the score is its composite error."""
 
+    model: VGAE
+
     def __init__(
         self,
+        *,
         model: VGAE,
-        vocab_size: int,
         lr: float,
         weight_decay: float,
         loss_weights: dict[str, float],
         score_weights: dict[str, float],
     ) -> None:
-        super().__init__(lr, weight_decay)
-        self.model, self.vocab_size = model, vocab_size
+        super().__init__(lr=lr, weight_decay=weight_decay)
+        self.model = model
         self.loss_weights, self.score_weights = loss_weights, score_weights
 
     def loss_and_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        _, errors = _vgae_pass(self.model, batch, self.vocab_size)
+        """The weighted VGAE loss and the composite anomaly score."""
+        _, errors = self.model.errors(batch)
         return vgae_loss(errors, self.loss_weights), anomaly_score(errors, self.score_weights)
 
 
-class DistilledGATTask(GraphTask):
-    """Small GAT learning from a frozen large one (Hinton et al. 2015)."""
+class DistilledClassifierTask(GraphTask):
+    """A small classifier learning from a frozen large one (Hinton et al. 2015)."""
+
+    model: GraphClassifier
 
     def __init__(
         self,
-        student: GATClassifier,
-        teacher: GATClassifier,
+        *,
+        student: GraphClassifier,
+        teacher: GraphClassifier,
         lr: float,
         weight_decay: float,
         temperature: float,
         alpha: float,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr=lr, weight_decay=weight_decay)
         self.model, self.teacher = student, Teacher(teacher)
         self.temperature, self.alpha = temperature, alpha
 
     def loss_and_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        logits = _logits(self.model, batch)
-        teacher_logits = self.teacher(
-            batch.x, batch.node_id, batch.edge_index, batch.edge_attr, batch.batch
-        )
+        """Distillation loss against the teacher's logits; the student's attack probability."""
+        logits = self.model.logits(batch)
+        with torch.no_grad():
+            teacher_logits = self.teacher.model.logits(batch)
         loss = distillation_loss(logits, teacher_logits, batch.y, self.temperature, self.alpha)
         return loss, logits.softmax(dim=-1)[:, 1]
 
@@ -176,11 +179,13 @@ class DistilledVGAETask(GraphTask):
     id distributions, MSE of neighbourhood probabilities.
     """
 
+    model: VGAE
+
     def __init__(
         self,
+        *,
         student: VGAE,
         teacher: VGAE,
-        vocab_size: int,
         lr: float,
         weight_decay: float,
         loss_weights: dict[str, float],
@@ -188,30 +193,35 @@ class DistilledVGAETask(GraphTask):
         latent_weight: float,
         recon_weight: float,
     ) -> None:
-        super().__init__(lr, weight_decay)
+        super().__init__(lr=lr, weight_decay=weight_decay)
         self.model, self.teacher = student, Teacher(teacher)
         self.projection = nn.Linear(student.mu.out_features, teacher.mu.out_features)
-        self.vocab_size = vocab_size
         self.loss_weights, self.score_weights = loss_weights, score_weights
         self.latent_weight, self.recon_weight = latent_weight, recon_weight
 
     def loss_and_scores(self, batch: Batch) -> tuple[Tensor, Tensor]:
-        out, errors = _vgae_pass(self.model, batch, self.vocab_size)
-        target = self.teacher(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
-        matching = (
-            F.mse_loss(out.x_hat, target.x_hat)
-            + F.kl_div(
-                out.id_logits.log_softmax(-1), target.id_logits.softmax(-1), reduction="batchmean"
-            )
-            + F.mse_loss(out.neighbour_logits.sigmoid(), target.neighbour_logits.sigmoid())
-        )
+        """Own loss plus latent and reconstruction matching; the composite anomaly score."""
+        out, errors = self.model.errors(batch)
+        with torch.no_grad():
+            target = self.teacher.model(batch.x, batch.node_id, batch.edge_index, batch.edge_attr)
         latent = F.mse_loss(self.projection(out.mu), target.mu)
         loss = (
             vgae_loss(errors, self.loss_weights)
             + self.latent_weight * latent
-            + self.recon_weight * matching
+            + self.recon_weight * _matching(out, target)
         )
         return loss, anomaly_score(errors, self.score_weights)
+
+
+def _matching(out: VGAEOutput, target: VGAEOutput) -> Tensor:
+    """How far the student's reconstructions are from the teacher's."""
+    return (
+        F.mse_loss(out.x_hat, target.x_hat)
+        + F.kl_div(
+            out.id_logits.log_softmax(-1), target.id_logits.softmax(-1), reduction="batchmean"
+        )
+        + F.mse_loss(out.neighbour_logits.sigmoid(), target.neighbour_logits.sigmoid())
+    )
 
 
 class Teacher:
@@ -219,15 +229,12 @@ class Teacher:
 
     Lightning then never switches it to train mode (no dropout in the targets),
     never saves it in the student's checkpoints (it is loaded from its own stage
-    output), and the student's optimiser never sees its parameters.
+    output), and the student's optimiser never sees its parameters. Call it under
+    ``torch.no_grad()``.
     """
 
     def __init__(self, model: nn.Module) -> None:
-        self.model = model.eval().requires_grad_(False)
-
-    def __call__(self, *args: Tensor) -> Any:
-        with torch.no_grad():
-            return self.model(*args)
+        self.model: Any = model.eval().requires_grad_(False)
 
 
 def collect_scores(task: GraphTask, loader: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,9 @@
 """One training run: fit with Lightning, resume after interruption, pick the threshold.
 
-Checkpoints live in ``.kdgat/runs/<run>/`` — outside the stage's DVC outputs,
-which DVC deletes before re-running a stage — as ``last.ckpt`` (every epoch,
-and on SIGTERM / SIGUSR1) and ``best.ckpt`` (lowest ``val/loss``). A run is
+Checkpoints live in the run's folder (``Layout.run``: ``.kdgat/runs/<run>/``) —
+outside the stage's DVC outputs, which DVC deletes before re-running a stage — as
+``last.ckpt`` (every epoch, and on SIGTERM / SIGUSR1) and ``best.ckpt`` (lowest
+``val/loss``). A run is
 resumed only when its settings fingerprint matches; the folder is removed once
 the run has finished and its outputs are written.
 """
@@ -13,6 +14,7 @@ import json
 import logging
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,19 +24,28 @@ import numpy as np
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
 
-from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker, StoppedBySignalError
+from kdgat.errors import StoppedBySignalError
+from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
+from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker
 from kdgat.training.data import GraphData
 from kdgat.training.modules import GraphTask, collect_scores
-from kdgat.training.thresholds import binary_metrics, choose_threshold
 from kdgat.training.tracking import close, loggers
 
-RUNS = Path(".kdgat/runs")
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Run:
+    """Where one training run keeps its state: its name, checkpoints and curves."""
+
+    name: str  # "<model>@<dataset>": logs, W&B run
+    checkpoints: Path  # resumable checkpoints, removed by ``finish``
+    dvclive: Path  # training curves
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Plain training settings (resolved from params.yaml by the stage)."""
+    """Plain training settings, resolved from params.yaml by the entry layer (no defaults here)."""
 
     epochs: int
     lr: float
@@ -46,28 +57,31 @@ class Settings:
     accelerator: str
     seed: int
     threshold_method: str
-    wandb: bool = False
-    project: str = "kdgat"
+    wandb: bool
+    project: str
 
 
 def fit(
     task: GraphTask,
     data: GraphData,
-    run_name: str,
-    dvclive_dir: Path,
+    run: Run,
     settings: Settings,
     fingerprint: dict[str, Any],
     reload_every_epoch: bool = False,
+    callbacks: Sequence[pl.Callback] = (),
 ) -> dict[str, Any]:
-    """Train ``task`` (resuming an interrupted run of the same settings); return its results."""
-    folder = RUNS / run_name.replace("@", "_")
+    """Train ``task`` (resuming an interrupted run of the same settings); return its results.
+
+    ``callbacks`` join the run's own (checkpointing, early stopping, signals): HPO's pruning.
+    """
+    folder = run.checkpoints
     resume = _resume_point(folder, {**fingerprint, **asdict(settings)})
     pl.seed_everything(settings.seed, workers=True, verbose=False)
     best = ModelCheckpoint(
         dirpath=folder, filename="best", monitor="val/loss", mode="min", save_last=True
     )
     on_signal = CheckpointOnSignal(folder / "last.ckpt")
-    trackers = loggers(dvclive_dir, run_name, settings.wandb, settings.project)
+    trackers = loggers(run.dvclive, run.name, settings.wandb, settings.project)
     trainer = pl.Trainer(
         max_epochs=settings.epochs,
         precision=settings.precision,  # type: ignore[arg-type]
@@ -79,6 +93,7 @@ def fit(
             on_signal,
             EpochMarker(folder / "progress.json"),
             *([TQDMProgressBar(refresh_rate=20)] if sys.stderr.isatty() else []),
+            *callbacks,
         ],
         logger=trackers,
         enable_progress_bar=sys.stderr.isatty(),
@@ -100,9 +115,9 @@ def fit(
     return results
 
 
-def finish(run_name: str) -> None:
+def finish(run: Run) -> None:
     """Drop the run's checkpoints once its outputs are safely written."""
-    folder = RUNS / run_name.replace("@", "_")
+    folder = run.checkpoints
     shutil.rmtree(folder, ignore_errors=True)
     folder.with_suffix(".json").unlink(missing_ok=True)
 

@@ -162,8 +162,8 @@ def cluster_config(
         )
 
 
-def register(app: typer.Typer) -> None:
-    """Add these commands to the ``kdgat`` app."""
+def register(app: typer.Typer, name: str) -> None:
+    """Add these commands (remote, push, pull, doctor, cluster-config) to the ``kdgat`` app."""
     app.add_typer(remote_app, name="remote")
     for command in (push, pull, doctor):
         app.command()(command)

@@ -113,7 +113,7 @@ _valid_row = st.tuples(
     st.sampled_from(["0", "1"]),
 ).map(",".join)
 _any_line = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"),
     max_size=40,
 )
 

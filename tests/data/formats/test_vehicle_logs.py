@@ -263,9 +263,11 @@ def test_candump_arbitrary_text_raises_only_format_error(tmp_path: Path, lines: 
     try:
         table = candump(path, 3)
     except FormatError as err:
-        assert str(path) in str(err)
+        message = str(err)
+    else:
+        _check_accounting(table, lines)
         return
-    _check_accounting(table, lines)
+    assert str(path) in message  # the only allowed failure names the file
 
 
 @_SETTINGS
@@ -400,6 +402,8 @@ def test_damaged_blf_raises_only_format_error(tmp_path: Path, data: st.DataObjec
     try:
         table = parse(vehicle_logs.read_blf, path)
     except FormatError as err:
-        assert str(path) in str(err)
+        message = str(err)
+    else:
+        validate_frames(table, "d", "t", "x")
         return
-    validate_frames(table, "d", "t", "x")
+    assert str(path) in message  # the only allowed failure names the file

@@ -32,6 +32,7 @@ class Format:
 
     @property
     def read(self) -> Reader:
+        """The reader, imported on first use: a format's dependencies load only when it is read."""
         module = importlib.import_module(f"kdgat.data.formats.{self.module}")
         reader: Reader = getattr(module, self.function)
         return reader

@@ -72,6 +72,7 @@ def attack_intervals(rng: np.random.Generator, duration_s: float) -> np.ndarray:
 
 
 def inside(t: np.ndarray, intervals: np.ndarray) -> np.ndarray:
+    """Mask of the times in any ``[start, end)`` interval (end excluded, like the labels)."""
     mask = np.zeros(len(t), dtype=bool)
     for start, end in intervals:
         mask |= (t >= start) & (t < end)

@@ -31,6 +31,7 @@ class Frames:
 
     @staticmethod
     def empty() -> Frames:
+        """No frames, with the dtypes and payload width of real ones (a neutral ``concat`` part)."""
         e = np.zeros(0, dtype=np.int64)
         return Frames(np.zeros(0), e, e, np.zeros((0, 8), np.uint8), e.astype(np.uint8))
 
@@ -48,6 +49,7 @@ class Frames:
 
     @staticmethod
     def concat(parts: Sequence[Frames]) -> Frames:
+        """The frames of all ``parts``, in the given order (not sorted by time)."""
         return Frames(
             np.concatenate([p.t for p in parts]),
             np.concatenate([p.ids for p in parts]),
@@ -57,6 +59,7 @@ class Frames:
         )
 
     def take(self, index: np.ndarray) -> Frames:
+        """The frames at ``index`` (a mask or positions), every column alike."""
         return Frames(
             self.t[index], self.ids[index], self.dlc[index], self.payload[index], self.label[index]
         )

@@ -58,10 +58,12 @@ class Pool:
         self.flags: list[np.ndarray] = []
 
     def walk(self) -> str:
+        """A fresh random-walk signal name (``w0``, ``w1``, ...)."""
         self.walks += 1
         return f"w{self.walks - 1}"
 
     def flag(self) -> str:
+        """A fresh status-flag signal (``f0``, ...), drawing the 2-4 byte values it can take."""
         states = self.rng.choice(256, size=int(self.rng.integers(2, 5)), replace=False)
         self.flags.append(states.astype(np.uint8))
         return f"f{len(self.flags) - 1}"

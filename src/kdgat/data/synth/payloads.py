@@ -53,6 +53,7 @@ def _checksum(covered: np.ndarray, f: Field) -> np.ndarray:
 
 
 def signal_sources(layout: Sequence[Field]) -> set[str]:
+    """The signals a payload layout carries: what an attacker must forge to spoof it."""
     return {f.source for f in layout if f.kind in ("signal", "flags")}
 
 

@@ -62,6 +62,7 @@ class Vehicle:
 
     @property
     def ecus(self) -> int:
+        """Number of ECUs (one clock drift each)."""
         return len(self.drift)
 
     @property

@@ -1,4 +1,4 @@
-"""The capture baseline: a causal running quantile per capture, and what it removes."""
+"""The capture reference: a causal running quantile per capture, and what it removes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdgat.fusion.capture_baseline import relative, running_quantile
+from kdgat.fusion.capture_reference import relative, running_quantile
 
 
 def brute_force(values: np.ndarray, capture: np.ndarray, start: np.ndarray, q: float) -> np.ndarray:
@@ -40,13 +40,14 @@ def test_running_quantile_matches_the_definition(rows, q, rnd) -> None:
     np.testing.assert_allclose(got, brute_force(values, capture, start, q), rtol=1e-9, atol=1e-9)
 
 
-def test_a_later_window_never_moves_an_earlier_baseline() -> None:
+def test_a_later_window_never_moves_an_earlier_reference() -> None:
     values = np.array([1.0, 2.0, 3.0, 4.0])
     capture, start = np.zeros(4, np.int32), np.arange(4)
     before = running_quantile(values, capture, start, 0.9)
     values[3] = 1e9
     after = running_quantile(values, capture, start, 0.9)
-    assert before[:3].tolist() == after[:3].tolist() and after[3] > before[3]
+    assert before[:3].tolist() == after[:3].tolist()
+    assert after[3] > before[3]
 
 
 def test_a_vehicle_that_scales_every_error_looks_the_same() -> None:
@@ -62,7 +63,7 @@ def test_a_vehicle_that_scales_every_error_looks_the_same() -> None:
     )
 
 
-def test_a_dense_attack_burst_does_not_become_the_baseline() -> None:
+def test_a_dense_attack_burst_does_not_become_the_reference() -> None:
     """80 % attacks so far (as in set_01's training captures): the median moves, q=0.1 not."""
     benign, attack = np.full(20, 1.0), np.full(80, 100.0)
     values = np.concatenate([benign, attack])
@@ -76,6 +77,7 @@ def test_off_takes_only_the_log_and_zero_errors_stay_finite() -> None:
     values = np.array([0.0, np.e, 1.0])
     capture, start = np.zeros(3, np.int32), np.arange(3)
     logged = relative(values, capture, start, None, log=True)
-    assert np.isfinite(logged).all() and logged[1:].tolist() == pytest.approx([1.0, 0.0])
+    assert np.isfinite(logged).all()
+    assert logged[1:].tolist() == pytest.approx([1.0, 0.0])
     signed = relative(np.array([-2.0, 3.0, 1.0]), capture, start, None, log=False)
     assert signed.tolist() == [-2.0, 3.0, 1.0]

@@ -11,8 +11,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from kdgat.evaluation.thresholds import ThresholdMethod, binary_metrics, choose_threshold
 from kdgat.fusion.dqn import Experience, fuse
-from kdgat.training.thresholds import ThresholdMethod, binary_metrics, choose_threshold
 
 
 def tune_alpha(data: Experience, alphas: np.ndarray, method: ThresholdMethod) -> float:

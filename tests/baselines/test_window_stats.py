@@ -9,15 +9,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kdgat.baselines import window_stats as windows
 from kdgat.errors import KdgatError
-from kdgat.fusion import windows
 from kdgat.graphs.store import open_store
 from kdgat.graphs.vocab import Vocabulary
+from kdgat.layout import Layout, ProcessedFiles
 
 from ..tiny import DATASET
 
+SCENARIO = "known_vehicle_known_attack"
 
-def reference(t, ids, unseen, payload, start: int, window: int) -> list[float]:
+
+def capture_files(processed: ProcessedFiles) -> dict[str, Path]:
+    """The ingested Parquet file of every capture, by name, as its manifest lists them."""
+    captures = json.loads(processed.manifest.read_text())["captures"]
+    return {c["name"]: processed.dir / c["file"] for c in captures}
+
+
+def reference(
+    t: np.ndarray,
+    ids: np.ndarray,
+    unseen: np.ndarray,
+    payload: np.ndarray,
+    start: int,
+    window: int,
+) -> list[float]:
     stop = min(start + window, len(t))
     w = slice(start, stop)
     values, counts = np.unique(ids[w], return_counts=True)
@@ -42,18 +58,18 @@ def test_statistics_match_a_per_window_loop() -> None:
     payload = rng.integers(0, 256, (n, 8), dtype=np.uint8)
     starts = np.arange(0, n - window + 1, 30)
     got = windows.window_statistics(t, ids, unseen, payload, starts, window)
-    want = np.array([reference(t, ids, unseen, payload, s, window) for s in starts])
+    want = np.array([reference(t, ids, unseen, payload, int(s), window) for s in starts])
     assert got.shape == (len(starts), len(windows.FEATURES))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
 def test_split_statistics_follow_the_store_order(graphs_root: Path) -> None:
-    graphs = graphs_root / "data/graphs" / DATASET
-    store = open_store(graphs / "known_vehicle_known_attack")
-    vocab = Vocabulary.from_json(json.loads((graphs / "vocab.json").read_text()))
-    stats = windows.split_statistics(
-        store, graphs_root / "data/processed" / DATASET, vocab, store.meta["window"]
-    )
+    layout = Layout(graphs_root)
+    graphs = layout.graphs(DATASET)
+    store = open_store(graphs.store(SCENARIO))
+    vocab = Vocabulary.from_json(json.loads(graphs.vocab.read_text()))
+    files = capture_files(layout.processed(DATASET))
+    stats = windows.split_statistics(store, files, vocab, store.meta["window"])
     assert stats.shape == (len(store), len(windows.FEATURES))
     assert np.isfinite(stats).all()
     distinct = stats[:, windows.FEATURES.index("distinct_ids")]
@@ -64,14 +80,14 @@ def test_split_statistics_follow_the_store_order(graphs_root: Path) -> None:
 def test_missing_processed_capture_names_the_file_and_the_fix(
     graphs_root: Path, tmp_path: Path
 ) -> None:
-    processed = tmp_path / "processed"
-    shutil.copytree(graphs_root / "data/processed" / DATASET, processed)
-    store = open_store(graphs_root / "data/graphs" / DATASET / "known_vehicle_known_attack")
+    processed = Layout(tmp_path).processed(DATASET)
+    shutil.copytree(Layout(graphs_root).processed(DATASET).dir, processed.dir)
+    store = open_store(Layout(graphs_root).store(DATASET, SCENARIO))
     used = store.meta["captures"][int(store.arrays.capture[0])]
-    captures = json.loads((processed / "manifest.json").read_text())["captures"]
-    lost = processed / next(c["file"] for c in captures if c["name"] == used)
+    files = capture_files(processed)
+    lost = files[used]
     lost.unlink()
     vocab = Vocabulary.fit(np.array([1]), "lookup", 16)
     with pytest.raises(KdgatError, match="ingest@") as err:
-        windows.split_statistics(store, processed, vocab, store.meta["window"])
+        windows.split_statistics(store, files, vocab, store.meta["window"])
     assert lost.name in str(err.value)

@@ -7,7 +7,7 @@ window, although the scores still rank attacks first (AUROC 0.94). A detector
 fitted to a new vehicle would be re-baselined on that vehicle. This is the online
 form: each window is measured against the running ``q``-quantile of its capture's
 windows up to and including it, in time order. It is causal (it never reads a
-later window) and label-free. On the training vehicle the baseline barely moves.
+later window) and label-free. On the training vehicle the reference barely moves.
 
 Why a low quantile and not the median: attacks come in dense bursts. In set_01's
 training captures up to 79 % of the windows seen so far are attacks, which would
@@ -46,11 +46,11 @@ def relative(
     q: float | None,
     log: bool,
 ) -> np.ndarray:
-    """``values`` (in log space when ``log``) minus the capture's running baseline.
+    """``values`` (in log space when ``log``) minus the capture's running reference.
 
     Positive quantities (errors) are compared as ratios, in log space, because a
     new vehicle scales them; signed ones (latent statistics) as differences.
-    ``q = None`` turns the baseline off (only the log is taken).
+    ``q = None`` turns the reference off (only the log is taken).
     """
     v = np.log(np.maximum(values, TINY)) if log else np.asarray(values, np.float64)
     if q is None:

@@ -8,7 +8,6 @@ payload byte. What a graph model adds must show against these.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -75,12 +74,13 @@ def _id_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_statistics(
-    store: GraphStore, processed: Path, vocab: Vocabulary, window: int
+    store: GraphStore, files: dict[str, Path], vocab: Vocabulary, window: int
 ) -> np.ndarray:
-    """Window statistics of every graph of a split, in the store's graph order."""
+    """Window statistics of every graph of a split, in the store's graph order.
+
+    ``files``: the ingested Parquet file of every capture, by capture name.
+    """
     meta = store.meta
-    manifest = json.loads((processed / "manifest.json").read_text())
-    files = {c["name"]: processed / c["file"] for c in manifest["captures"]}
     capture = np.asarray(store.arrays.capture)
     starts = np.asarray(store.arrays.start)
     out = np.zeros((len(capture), len(FEATURES)), np.float32)
@@ -89,7 +89,7 @@ def split_statistics(
         file = files.get(meta["captures"][index])
         if file is None or not file.exists():
             raise KdgatError(
-                f"{file or processed}: capture {meta['captures'][index]!r} of {store.path} is "
+                f"{file}: capture {meta['captures'][index]!r} of {store.path} is "
                 f"missing. Fix: rebuild it with `dvc repro ingest@{meta['dataset']}`"
             )
         table = pq.read_table(file, columns=["timestamp", "arbitration_id", "payload"])

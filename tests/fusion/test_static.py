@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from kdgat.fusion.baselines import fit_stacker, selection_set, tune_alpha
 from kdgat.fusion.dqn import Experience, alpha_grid
+from kdgat.fusion.static import fit_stacker, selection_set, tune_alpha
 
 
 def experience(y: np.ndarray, p_gat: np.ndarray, s_vgae: np.ndarray) -> Experience:
@@ -34,7 +34,8 @@ def test_selection_uses_validation_when_it_has_both_classes() -> None:
     train = experience(np.array([0, 1, 0]), np.zeros(3), np.zeros(3))
     val = experience(np.array([0, 1]), np.ones(2), np.ones(2))
     chosen, where = selection_set(val, train)
-    assert where == "val" and chosen is val
+    assert where == "val"
+    assert chosen is val
 
 
 def test_selection_falls_back_to_train_and_val_when_validation_is_benign_only() -> None:
@@ -42,4 +43,5 @@ def test_selection_falls_back_to_train_and_val_when_validation_is_benign_only() 
     val = experience(np.array([0, 0]), np.ones(2), np.ones(2))
     chosen, where = selection_set(val, train)
     assert where == "train+val"
-    assert chosen.y.tolist() == [0, 1, 0, 0, 0] and chosen.states.shape == (5, 2)
+    assert chosen.y.tolist() == [0, 1, 0, 0, 0]
+    assert chosen.states.shape == (5, 2)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kdgat.training.thresholds import binary_metrics, choose_threshold
+from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
 
 METHODS = ("youden", "max_f1")
 
@@ -54,7 +54,9 @@ def test_separable_scores(method: str) -> None:
     t = choose_threshold(scores, labels, method)  # type: ignore[arg-type]
     assert t == pytest.approx(0.5)  # the middle of the gap between the classes
     result = binary_metrics(scores, labels, t)
-    assert result["f1"] == 1.0 and result["fpr"] == 0.0 and result["mcc"] == 1.0
+    assert result["f1"] == 1.0
+    assert result["fpr"] == 0.0
+    assert result["mcc"] == 1.0
 
 
 @settings(max_examples=100, deadline=None)
@@ -105,7 +107,8 @@ def test_reversed_scores_flag_nothing_with_a_finite_threshold() -> None:
     scores = np.array([0.9, 0.8, 0.1, 0.2])  # benign score higher than every attack
     labels = np.array([0, 0, 1, 1])
     t = choose_threshold(scores, labels, "youden")
-    assert math.isfinite(t) and t > 0.9
+    assert math.isfinite(t)
+    assert t > 0.9
     assert counts(scores, labels, t)[:2] == (0, 0)
 
 
@@ -113,7 +116,8 @@ def test_reversed_scores_flag_nothing_with_a_finite_threshold() -> None:
 def test_all_benign_keeps_fpr_at_zero(method: str) -> None:
     scores = np.array([0.2, 0.4, 0.3])
     t = choose_threshold(scores, np.zeros(3, dtype=np.uint8), method)  # type: ignore[arg-type]
-    assert t > 0.4 and t == np.nextafter(0.4, 1.0)  # the smallest such threshold
+    assert t > 0.4
+    assert t == np.nextafter(0.4, 1.0)  # the smallest such threshold
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -171,10 +175,17 @@ def test_metrics_match_hand_counts() -> None:
 
 def test_metrics_with_one_class() -> None:
     benign = binary_metrics(np.array([0.1, 0.6]), np.array([0, 0]), 0.5)
-    assert math.isnan(benign["auroc"]) and math.isnan(benign["auprc"])
-    assert benign["fpr"] == 0.5 and benign["specificity"] == 0.5
-    assert benign["precision"] == 0.0 and benign["recall"] == 0.0 and benign["mcc"] == 0.0
+    assert math.isnan(benign["auroc"])
+    assert math.isnan(benign["auprc"])
+    assert benign["fpr"] == 0.5
+    assert benign["specificity"] == 0.5
+    assert benign["precision"] == 0.0
+    assert benign["recall"] == 0.0
+    assert benign["mcc"] == 0.0
     attack = binary_metrics(np.array([0.1, 0.6]), np.array([1, 1]), 0.5)
-    assert math.isnan(attack["auroc"]) and math.isnan(attack["specificity"])
+    assert math.isnan(attack["auroc"])
+    assert math.isnan(attack["specificity"])
     assert math.isnan(attack["fpr"])
-    assert attack["recall"] == 0.5 and attack["precision"] == 1.0 and attack["accuracy"] == 0.5
+    assert attack["recall"] == 0.5
+    assert attack["precision"] == 1.0
+    assert attack["accuracy"] == 0.5

@@ -1,0 +1,267 @@
+"""Where every artifact lives: the only module that spells a pipeline path or file name.
+
+``Layout(root)`` is rooted at a workspace (the repository root by default), so a
+test passes ``tmp_path`` instead of changing directory. Each folder of artifacts
+is a small typed object built from a path, so a stage writing into a temporary
+folder (``kdgat.io.replace_dir``) names its files the same way as a reader of
+the final folder: ``ModelFiles(tmp).thresholds``.
+
+    data/raw/<ds>/                         raw captures (fetched, or written by synth)
+    data/processed/<ds>/manifest.json      validated Parquet per capture (ingest)
+    data/graphs/<ds>/<split>/              one graph store per split (graphs)
+    data/graphs/<ds>/{meta,vocab,scaler}.json
+    data/fusion/<ds>/<pair>/<split>.parquet  fusion state of every graph (fusion_state)
+    models/<ds>/<model>/                   weights, thresholds.json, model_card.json
+    models/<ds>/fusion/<pair>/             dqn.pt, stacker.pkl, fusion.json (train_dqn)
+    metrics/<ds>/                          ingest_report.json, graphs.json, evaluation.json, plots/
+    dvclive/<model>/<ds>/                  training curves
+    lakehouse/                             exported Parquet tables (export)
+    .kdgat/                                run checkpoints, HPO trials: never a DVC output
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kdgat.errors import KdgatError
+
+TRAIN, VAL = "train", "val"  # the two splits every graph dataset has; the rest are scenarios
+CARD = "model_card.json"
+
+
+@dataclass(frozen=True)
+class ProcessedFiles:
+    """``data/processed/<ds>/``: one Parquet file per capture and the manifest listing them."""
+
+    dir: Path
+
+    @property
+    def manifest(self) -> Path:
+        """``manifest.json``: the captures ingest wrote, with split, file, rows and hash."""
+        return self.dir / "manifest.json"
+
+
+@dataclass(frozen=True)
+class GraphFiles:
+    """``data/graphs/<ds>/``: a store per split, the vocabulary, the scalers, the metadata."""
+
+    dir: Path
+
+    @property
+    def meta(self) -> Path:
+        """``meta.json``: features, window, attack types and source hash of the build."""
+        return self.dir / "meta.json"
+
+    @property
+    def vocab(self) -> Path:
+        """``vocab.json``: the node vocabulary (CAN ids or endpoint keys) fitted on train."""
+        return self.dir / "vocab.json"
+
+    @property
+    def scaler(self) -> Path:
+        """``scaler.json``: node and edge feature scalers fitted on train."""
+        return self.dir / "scaler.json"
+
+    def store(self, split: str) -> Path:
+        """The graph store of one split (a folder, complete once its ``meta.json`` exists)."""
+        return self.dir / split
+
+    def splits(self) -> list[str]:
+        """The split stores present: train, val, then the test scenarios (sorted)."""
+        # A split store holds its own meta.json, written last: a store without it is incomplete.
+        found = sorted(p.parent.name for p in self.dir.glob(f"*/{self.meta.name}"))
+        if TRAIN not in found or VAL not in found:
+            name = self.dir.name
+            raise KdgatError(
+                f"{self.dir}: no train/val graph stores; run `dvc repro graphs@{name}`"
+            )
+        return [TRAIN, VAL, *(s for s in found if s not in (TRAIN, VAL))]
+
+    def scenarios(self) -> list[str]:
+        """The test scenarios: every split but train and val."""
+        return self.splits()[2:]
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """``models/<ds>/<model>/``: one trained model and what the evaluation reads of it."""
+
+    dir: Path
+
+    @property
+    def weights(self) -> Path:
+        """A network's weights and constructor arguments (``torch.save``, tensors only)."""
+        return self.dir / "model.pt"
+
+    @property
+    def estimator(self) -> Path:
+        """A scikit-learn model (the non-graph baseline)."""
+        return self.dir / "model.pkl"
+
+    @property
+    def thresholds(self) -> Path:
+        """``thresholds.json``: the decision threshold chosen on val, and how."""
+        return self.dir / "thresholds.json"
+
+    @property
+    def card(self) -> Path:
+        """``model_card.json``: architecture, parameters, revision and validation results."""
+        return self.dir / CARD
+
+    @property
+    def scores(self) -> Path:
+        """Scores of every split, for a model that scores windows without a graph store."""
+        return self.dir / "scores.parquet"
+
+
+@dataclass(frozen=True)
+class FusionFiles:
+    """``models/<ds>/fusion/<pair>/``: the three fusion variants of one model pair."""
+
+    dir: Path
+
+    @property
+    def dqn(self) -> Path:
+        """``dqn.pt``: the Q-network that picks a per-graph fusion weight."""
+        return self.dir / "dqn.pt"
+
+    @property
+    def stacker(self) -> Path:
+        """``stacker.pkl``: the stacking classifier over the pair's scores."""
+        return self.dir / "stacker.pkl"
+
+    @property
+    def info(self) -> Path:
+        """``fusion.json``: the average alpha and every variant's threshold."""
+        return self.dir / "fusion.json"
+
+
+@dataclass(frozen=True)
+class MetricsFiles:
+    """``metrics/<ds>/``: small, git-tracked results of every stage."""
+
+    dir: Path
+
+    @property
+    def ingest_report(self) -> Path:
+        """``ingest_report.json``: captures found, duplicates, rows and bad rows."""
+        return self.dir / "ingest_report.json"
+
+    @property
+    def graphs(self) -> Path:
+        """``graphs.json``: build rate, vocabulary size and per-split graph statistics."""
+        return self.dir / "graphs.json"
+
+    @property
+    def evaluation(self) -> Path:
+        """``evaluation.json``: every model's metrics on every test scenario."""
+        return self.dir / "evaluation.json"
+
+    @property
+    def plots(self) -> Path:
+        """``plots/``: curves and confusion matrices of the evaluation."""
+        return self.dir / "plots"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every artifact path of one workspace."""
+
+    root: Path = Path()
+
+    @property
+    def params(self) -> Path:
+        """``params.yaml``: every stage's parameters (DVC tracks them)."""
+        return self.root / "params.yaml"
+
+    @property
+    def catalog(self) -> Path:
+        """``data/catalog.yaml``: where each dataset comes from and how to read it."""
+        return self.root / "data" / "catalog.yaml"
+
+    def raw(self, dataset: str) -> Path:
+        """``data/raw/<dataset>/``: raw captures, fetched or written by synth."""
+        return self.root / "data" / "raw" / dataset
+
+    def processed(self, dataset: str) -> ProcessedFiles:
+        """``data/processed/<dataset>/``: the ingest stage's output."""
+        return ProcessedFiles(self.root / "data" / "processed" / dataset)
+
+    def graphs(self, dataset: str) -> GraphFiles:
+        """``data/graphs/<dataset>/``: the graphs stage's output."""
+        return GraphFiles(self.root / "data" / "graphs" / dataset)
+
+    def store(self, dataset: str, split: str) -> Path:
+        """The graph store of one split of a dataset."""
+        return self.graphs(dataset).store(split)
+
+    def fusion_state(self, dataset: str) -> Path:
+        """The fusion_state stage's output folder."""
+        return self.root / "data" / "fusion" / dataset
+
+    def state(self, dataset: str, pair: str, split: str) -> Path:
+        """A split's fusion state in the final fusion_state output folder."""
+        return state_file(self.fusion_state(dataset), pair, split)
+
+    @property
+    def models(self) -> Path:
+        """``models/``: every trained model, by dataset then name."""
+        return self.root / "models"
+
+    def model(self, dataset: str, name: str) -> ModelFiles:
+        """``models/<dataset>/<name>/``: one trained model."""
+        return ModelFiles(self.models / dataset / name)
+
+    def model_cards(self, dataset: str) -> list[Path]:
+        """Every model card under ``models/<dataset>/`` (any depth), sorted."""
+        return sorted((self.models / dataset).glob(f"**/{CARD}"))
+
+    def fusion_models(self, dataset: str) -> Path:
+        """The train_dqn stage's output folder (one subfolder per pair)."""
+        return self.models / dataset / "fusion"
+
+    def fusion(self, dataset: str, pair: str) -> FusionFiles:
+        """``models/<dataset>/fusion/<pair>/``: the fusion variants of one model pair."""
+        return FusionFiles(self.fusion_models(dataset) / pair)
+
+    @property
+    def metrics_root(self) -> Path:
+        """``metrics/``: git-tracked results, one folder per dataset."""
+        return self.root / "metrics"
+
+    def metrics(self, dataset: str) -> MetricsFiles:
+        """``metrics/<dataset>/``: one dataset's stage results."""
+        return MetricsFiles(self.metrics_root / dataset)
+
+    @property
+    def dvclive_root(self) -> Path:
+        """``dvclive/``: training curves of every run."""
+        return self.root / "dvclive"
+
+    def dvclive(self, model: str, dataset: str) -> Path:
+        """``dvclive/<model>/<dataset>/``: one training run's curves."""
+        return self.dvclive_root / model / dataset
+
+    @property
+    def lakehouse(self) -> Path:
+        """``lakehouse/``: the Parquet tables the export stage writes."""
+        return self.root / "lakehouse"
+
+    @property
+    def scratch(self) -> Path:
+        """Working files that are never a DVC output (checkpoints, HPO trials)."""
+        return self.root / ".kdgat"
+
+    def run(self, run_name: str) -> Path:
+        """Checkpoints of one training run, kept until its outputs are written."""
+        return self.scratch / "runs" / run_name.replace("@", "_")
+
+    def hpo(self, study: str) -> Path:
+        """Trial folders and W&B files of one HPO study (scratch, never a DVC output)."""
+        return self.scratch / "hpo" / study
+
+
+def state_file(folder: Path, pair: str, split: str) -> Path:
+    """A split's fusion state inside a fusion_state output folder (final or temporary)."""
+    return folder / pair / f"{split}.parquet"

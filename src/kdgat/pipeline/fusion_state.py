@@ -1,0 +1,82 @@
+"""Stage ``fusion_state@<dataset>``: both model pairs over every split -> each graph's state.
+
+Writes ``data/fusion/<dataset>/<pair>/<split>.parquet`` (``kdgat.fusion.state``),
+for the teacher pair and the student pair.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kdgat.config import Params
+from kdgat.errors import KdgatError
+from kdgat.evaluation.thresholds import choose_threshold
+from kdgat.fusion.state import model_outputs, relative_columns, state_columns
+from kdgat.graphs.store import GraphStore, open_store
+from kdgat.io import replace_dir
+from kdgat.layout import VAL, Layout, ModelFiles, state_file
+from kdgat.models.classifier import GraphClassifier
+from kdgat.models.vgae import VGAE
+from kdgat.pipeline import entry
+from kdgat.pipeline.models import PAIRS
+from kdgat.training.artifacts import load_typed
+
+
+def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
+    """Both pairs' state for every split, written to ``data/fusion/<dataset>``.
+
+    Training and validation windows of one capture share its running reference, so
+    the relative columns are computed over all splits at once, then split again.
+    """
+    graphs = layout.graphs(dataset)
+    stores = {split: open_store(graphs.store(split)) for split in graphs.splits()}
+    summary: dict[str, Any] = {"graphs": {split: len(s) for split, s in stores.items()}}
+    with replace_dir(layout.fusion_state(dataset)) as tmp:
+        for pair, (vgae_name, gat_name) in PAIRS.items():
+            vgae, _ = load_typed(layout.model(dataset, vgae_name), VGAE)
+            gat, _ = load_typed(layout.model(dataset, gat_name), GraphClassifier)
+            by_split = _pair_outputs(vgae, gat, stores, p)
+            val = by_split[VAL]
+            thresholds = (
+                choose_threshold(val["s_vgae_rel"], val["y"], p.threshold.method),
+                _threshold(layout.model(dataset, gat_name), dataset),
+            )
+            for split, outputs in by_split.items():
+                columns = state_columns(outputs, thresholds, val["s_vgae_rel"])
+                path = state_file(tmp, pair, split)
+                path.parent.mkdir(exist_ok=True)
+                pq.write_table(pa.table(columns), path)
+            summary[f"{pair}_vgae_rel_threshold"] = thresholds[0]
+    return summary
+
+
+def _pair_outputs(
+    vgae: VGAE, classifier: GraphClassifier, stores: dict[str, GraphStore], p: Params
+) -> dict[str, dict[str, np.ndarray]]:
+    """One pair's raw and relative outputs, per split."""
+    parts = [model_outputs(vgae, classifier, s, p.vgae.score_weights) for s in stores.values()]
+    merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    capture = np.concatenate([s.arrays.capture for s in stores.values()])
+    start = np.concatenate([s.arrays.start for s in stores.values()])
+    merged |= relative_columns(merged, capture, start, p.fusion.reference_quantile)
+    ends = np.cumsum([len(s) for s in stores.values()])[:-1]
+    pieces = {name: np.split(v, ends) for name, v in merged.items()}
+    return {split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)}
+
+
+def _threshold(model: ModelFiles, dataset: str) -> float:
+    if not model.thresholds.is_file():
+        raise KdgatError(
+            f"{model.thresholds}: not found; run `dvc repro train_gat@{dataset}` (or distill@)"
+        )
+    return float(json.loads(model.thresholds.read_text())["threshold"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python stages/fusion_state.py DATASET``."""
+    entry.main(run, argv)

@@ -1,0 +1,103 @@
+"""Stage ``window_baseline@<dataset>``: boosted trees on window statistics, no graph at all.
+
+Writes ``models/<dataset>/window_gbt/``: the model, its validation threshold, a card
+(features, size, latency) and its score on every split, which the evaluation reads.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kdgat.baselines import window_gbt, window_stats
+from kdgat.config import Params
+from kdgat.errors import KdgatError
+from kdgat.evaluation.latency import ms_per_item
+from kdgat.evaluation.thresholds import choose_threshold
+from kdgat.graphs.store import open_store
+from kdgat.graphs.vocab import Vocabulary
+from kdgat.io import atomic_path, replace_dir, write_json
+from kdgat.layout import TRAIN, VAL, Layout, ModelFiles
+from kdgat.pipeline import entry
+
+NAME = "window_gbt"
+
+
+def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
+    """Fit on the training windows, threshold on validation, score every split."""
+    graphs = layout.graphs(dataset)
+    meta = json.loads(graphs.meta.read_text())
+    if meta["domain"] != "can":
+        raise KdgatError(
+            f"{dataset}: the window baseline reads CAN frames; this dataset is {meta['domain']}. "
+            "Fix: leave it out of the baseline (flow datasets have no frame windows)"
+        )
+    vocab = Vocabulary.from_json(json.loads(graphs.vocab.read_text()))
+    files = _capture_files(layout, dataset)
+    features, labels, seconds = {}, {}, {}
+    for split in graphs.splits():
+        store = open_store(graphs.store(split))
+        start = time.perf_counter()
+        features[split] = window_stats.split_statistics(store, files, vocab, meta["window"])
+        seconds[split] = time.perf_counter() - start
+        labels[split] = np.asarray(store.arrays.y, dtype=np.int64)
+    b = p.baseline
+    model = window_gbt.fit_window_gbt(
+        features[TRAIN], labels[TRAIN], b.max_iter, b.learning_rate, b.max_leaf_nodes, p.seed
+    )
+    scores = {split: window_gbt.attack_probability(model, x) for split, x in features.items()}
+    method = p.threshold.method
+    threshold = choose_threshold(scores[VAL], labels[VAL], method)
+    # Per window: computing its statistics (from Parquet) plus scoring it in a batch.
+    extraction_ms = 1000 * seconds[VAL] / max(len(labels[VAL]), 1)
+    latency = extraction_ms + ms_per_item(
+        partial(model.predict_proba, features[VAL][: p.batch_size]),
+        min(len(labels[VAL]), p.batch_size),
+    )
+    with replace_dir(layout.model(dataset, NAME).dir) as tmp:
+        out = ModelFiles(tmp)
+        window_gbt.save(model, out.estimator)
+        write_json(out.thresholds, {"threshold": threshold, "method": method})
+        card = {
+            "model": NAME,
+            "features": list(window_stats.FEATURES),
+            "parameters": window_gbt.tree_nodes(model),
+            "latency_ms": latency,
+        }
+        write_json(out.card, card)
+        graphs_scored = _write_scores(out.scores, scores, labels)
+    return {"threshold": threshold, "latency_ms": latency, "graphs": graphs_scored}
+
+
+def _capture_files(layout: Layout, dataset: str) -> dict[str, Path]:
+    """The ingested Parquet file of every capture, by name (from the ingest manifest)."""
+    processed = layout.processed(dataset)
+    if not processed.manifest.is_file():
+        raise KdgatError(f"{processed.manifest}: not found; run `dvc repro ingest@{dataset}`")
+    manifest = json.loads(processed.manifest.read_text())
+    return {c["name"]: processed.dir / c["file"] for c in manifest["captures"]}
+
+
+def _write_scores(path: Path, scores: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> int:
+    table = pa.table(
+        {
+            "split": np.concatenate([[s] * len(v) for s, v in scores.items()]),
+            "score": np.concatenate(list(scores.values())),
+            "y": np.concatenate(list(labels.values())),
+        }
+    )
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return len(table)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python stages/window_baseline.py DATASET``."""
+    entry.main(run, argv)

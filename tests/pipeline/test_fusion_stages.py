@@ -1,0 +1,145 @@
+"""Stages window_baseline, fusion_state, train_dqn and evaluate on the tiny trained workspace.
+
+They run in-process on ``Layout(trained)`` (``kdgat.pipeline.<stage>.run``), in dvc.yaml's order.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from kdgat.config import load_params
+from kdgat.errors import KdgatError
+from kdgat.fusion.state import read_state
+from kdgat.graphs.store import open_store
+from kdgat.layout import TRAIN, VAL, Layout
+from kdgat.pipeline import evaluate, fusion_state, train_dqn, window_baseline
+from kdgat.pipeline.models import MODELS
+from kdgat.report import evaluation_table
+
+from ..tiny import DATASET
+
+pytestmark = pytest.mark.slow
+
+SCENARIOS = ["known_vehicle_known_attack", "unknown_vehicle_unknown_attack"]
+SPLITS = [TRAIN, VAL, *SCENARIOS]
+SINGLE = list(MODELS)  # every trained model: teachers, students, other classifiers
+FUSED = [f"fusion_{v}{s}" for s in ("", "_small") for v in ("dqn", "avg", "stack")]
+METRICS = {
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "auroc",
+    "auprc",
+    "mcc",
+    "specificity",
+    "fpr",
+    "dr_at_1pct_fpr",
+    "threshold",
+    "tp",
+    "fp",
+    "tn",
+    "fn",
+    "graphs",
+    "attack_fraction",
+    "latency_ms",
+    "params",
+}
+
+
+@pytest.fixture(scope="module")
+def evaluated(trained: Path) -> Path:
+    """window_baseline, fusion_state, train_dqn and evaluate, run in order."""
+    layout = Layout(trained)
+    p = load_params(layout.params)
+    for stage in (window_baseline, fusion_state, train_dqn, evaluate):
+        stage.run(DATASET, p, layout)
+    return trained
+
+
+def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Path) -> None:
+    layout = Layout(evaluated)
+    for pair in ("teacher", "student"):
+        for split in SPLITS:
+            state = read_state(layout.state(DATASET, pair, split))
+            store = open_store(layout.store(DATASET, split))
+            assert len(state) == len(store)
+            assert state.states.shape[1] == 12
+            assert (state.s_vgae >= 0).all()
+            assert (state.s_vgae <= 1).all()
+
+
+def test_each_capture_is_its_own_reference_across_train_and_val(evaluated: Path) -> None:
+    """A capture's first window (train and val together, in time order) is its reference."""
+    layout = Layout(evaluated)
+    rows: list[tuple[int, int, float]] = []
+    for split in SPLITS:
+        table = pq.read_table(layout.state(DATASET, "teacher", split))
+        graphs = open_store(layout.store(DATASET, split)).arrays
+        s_vgae_rel = table["s_vgae_rel"].to_numpy().tolist()
+        rows += zip(graphs.capture.tolist(), graphs.start.tolist(), s_vgae_rel, strict=True)
+    first: dict[int, tuple[int, float]] = {}
+    for capture, start, relative in rows:
+        if capture not in first or start < first[capture][0]:
+            first[capture] = (start, relative)
+    assert len(first) > 2
+    assert all(relative == 0 for _, relative in first.values())
+
+
+def test_evaluation_covers_every_model_scenario_and_metric(evaluated: Path) -> None:
+    evaluation = json.loads(Layout(evaluated).metrics(DATASET).evaluation.read_text())
+    assert set(evaluation) == {*SINGLE, *FUSED, "window_gbt"}
+    assert {"vgae", "gat", "vgae_small", "gat_small"} <= set(evaluation)  # both pairs, at least
+    for model, by_scenario in evaluation.items():
+        assert list(by_scenario) == SCENARIOS, model
+        for m in by_scenario.values():
+            assert set(m) == METRICS, model
+            assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["graphs"] > 0
+            assert m["latency_ms"] > 0
+    known = SCENARIOS[0]
+    assert evaluation["gat_small"][known]["params"] * 10 <= evaluation["gat"][known]["params"]
+    pair = evaluation["vgae"][known]["params"] + evaluation["gat"][known]["params"]
+    assert evaluation["fusion_avg"][known]["params"] == pair + 1
+
+
+def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path) -> None:
+    for pair in ("teacher", "student"):
+        info = json.loads(Layout(evaluated).fusion(DATASET, pair).info.read_text())
+        assert info["selected_on"] in ("val", "train+val")
+        assert set(info["thresholds"]) == {"dqn", "avg", "stack"}
+        assert 0 <= info["average_alpha"] <= 1
+        assert info["dqn"]["best_step"] > 0
+
+
+def test_plots_and_report_table(evaluated: Path) -> None:
+    layout = Layout(evaluated)
+    plots = layout.metrics(DATASET).plots
+    for model in [*SINGLE, *FUSED, "window_gbt"]:
+        assert (plots / "confusion" / f"{model}.png").stat().st_size > 1000
+        roc = (plots / "roc" / f"{SCENARIOS[0]}__{model}.csv").read_text().splitlines()
+        assert roc[0] == "fpr,tpr"
+        assert roc[-1] == "1,1"
+    table = evaluation_table([DATASET], layout)
+    assert "fusion_dqn_small" in table
+    assert SCENARIOS[1][:26] in table
+    assert "AUROC" in table
+
+
+def test_evaluate_before_fusion_says_which_stage_to_run(evaluated: Path, tmp_path: Path) -> None:
+    """Graphs and every model there, the fusion state not (yet): the error names the stage."""
+    trained, layout = Layout(evaluated), Layout(tmp_path)
+    folders = {trained.graphs(DATASET).dir: layout.graphs(DATASET).dir}
+    folders[trained.fusion_models(DATASET)] = layout.fusion_models(DATASET)
+    for model in [*SINGLE, "window_gbt"]:
+        folders[trained.model(DATASET, model).dir] = layout.model(DATASET, model).dir
+    for source, link in folders.items():  # each its own link: a stage replaces only its own
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(source)
+    p = load_params(trained.params)
+    for stage in (train_dqn, evaluate):
+        with pytest.raises(KdgatError, match=r"dvc repro fusion_state@tiny"):
+            stage.run(DATASET, p, layout)
