@@ -33,7 +33,7 @@ class SynthSize(TypedDict):
 
 # Small enough that a full two-dataset pipeline trains in about a minute on 2 CPU cores.
 TINY_SYNTH: SynthSize = {"ecus": 4, "duration_s": 4.0, "attack_free_captures": 1}
-TINY_TRAINING = {"epochs": 2, "batch_size": 32}
+TINY_TRAINING = {"epochs": 1, "batch_size": 32}
 # Sections other stages add; set only where params.yaml has them.
 TINY_OPTIONAL = {
     "dqn.steps": 200,
