@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from .s3_server import moto_s3, rclone_s3  # noqa: F401  (real local S3 servers, scripts/ci/)
+from .slurm_cluster import requeue_job, slurm_cluster  # noqa: F401  (a real SLURM cluster)
 from .tiny import graphs_root, trained  # noqa: F401  (tiny dataset and models, built once)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from kdgat.hpo.study import load
 from kdgat.slurm import jobs
 
 from ..pipeline.workspace import run
-from .conftest import FINISHED, job_env
+from ..slurm_cluster import FINISHED, job_env
 
 pytestmark = pytest.mark.slurm
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ..pipeline.workspace import SECOND, ran_stages, run
-from .conftest import sbatch, wait_for
+from ..slurm_cluster import sbatch, wait_for
 
 pytestmark = pytest.mark.slurm
 

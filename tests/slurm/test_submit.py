@@ -13,7 +13,7 @@ import pytest
 from kdgat.slurm.submit import pipeline_stages
 
 from ..pipeline.workspace import SECOND, ran_stages, run
-from .conftest import job_env
+from ..slurm_cluster import job_env
 
 pytestmark = pytest.mark.slurm
 
