@@ -59,3 +59,15 @@ def test_a_study_keeps_its_model_dataset_and_metric(tmp_path: Path) -> None:
     assert f1.direction == optuna.study.StudyDirection.MAXIMIZE
     with pytest.raises(HPOError, match="names folders"):
         study.open_study("../escape", journal, IDENTITY)
+
+
+def test_joining_a_study_whose_creator_recorded_only_part_of_its_identity(tmp_path: Path) -> None:
+    # SLURM array tasks start together: one creates the study and is still recording its
+    # identity (one user attribute at a time) when the next one joins.
+    journal = str(tmp_path / "journal.log")
+    half = optuna.create_study(study_name="s", storage=study.storage(journal))
+    half.set_user_attr("model", IDENTITY["model"])
+    joined = study.open_study("s", journal, IDENTITY)
+    assert joined.user_attrs == IDENTITY
+    with pytest.raises(HPOError, match="use another --study name"):  # a real conflict still is
+        study.open_study("s", journal, {**IDENTITY, "dataset": "other"})

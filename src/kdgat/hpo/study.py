@@ -118,14 +118,16 @@ def open_study(
         load_if_exists=True,
     )
     recorded = {key: study.user_attrs.get(key) for key in identity}
-    if all(value is None for value in recorded.values()):
-        for key, value in identity.items():
-            study.set_user_attr(key, value)
-    elif recorded != identity:
+    if any(value is not None and value != identity[key] for key, value in recorded.items()):
         raise HPOError(
             f"study {name!r} in {where} optimises {recorded}, not {identity}; fix: use "
             "another --study name, or the same --model/--dataset and hpo.metric"
         )
+    # Array tasks start together: another one may have created the study and recorded only
+    # part of its identity yet. Every task fills in what is missing (the same values).
+    for key, value in identity.items():
+        if recorded[key] is None:
+            study.set_user_attr(key, value)
     return study
 
 
