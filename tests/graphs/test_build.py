@@ -14,12 +14,12 @@ import pytest
 
 from kdgat.config import DatasetEntry, GraphParams, Params, load_params
 from kdgat.data.ingest import ingest_dataset
-from kdgat.data.synth import write_dataset
 from kdgat.errors import KdgatError
 from kdgat.graphs.domains import DOMAINS, WindowSpec
 from kdgat.graphs.store import StoreMismatchError, open_store
 from kdgat.layout import Layout
 from kdgat.pipeline import graphs as stage
+from tests.helpers import synthetic_graphs
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -48,24 +48,7 @@ def can_dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, dict]
         "known_vehicle_known_attack": ["dos"],
         "unknown_vehicle_unknown_attack": ["masquerade"],
     }
-    write_dataset(
-        layout.raw("d"),
-        seed=3,
-        ecus=4,
-        duration_s=6.0,
-        attack_free_captures=1,
-        train_attacks=["dos", "fuzzing"],
-        test_scenarios=scenarios,
-    )
-    entry = DatasetEntry(
-        domain="can",
-        format="can_csv",
-        source="synth",
-        train=["train_*"],
-        test={name: [SCENARIOS[name]] for name in scenarios},
-    )
-    ingest(layout, "d", entry, layout.raw("d"))
-    return layout, stage.run("d", params(GRAPHS), layout)
+    return layout, synthetic_graphs(layout.root, "d", GRAPHS, scenarios, seed=3, duration_s=6.0)
 
 
 def test_every_split_is_built_with_metrics(can_dataset: tuple[Layout, dict]) -> None:

@@ -26,7 +26,7 @@ ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 @app.command("run")
 def run(
     study: StudyOption,
-    model: Annotated[str, typer.Option(help="gat | vgae")] = "gat",
+    model: Annotated[str, typer.Option(help="a trained model: gat, gin or vgae")] = "gat",
     n_trials: Annotated[int, typer.Option(help="trials this process runs")] = 1,
     dataset: Annotated[str | None, typer.Option(help="[default: first in params.yaml]")] = None,
     sampler: Annotated[str | None, typer.Option(help="tpe | cmaes [default: hpo.sampler]")] = None,

@@ -70,7 +70,7 @@ def submit(
 @app.command()
 def hpo(
     study: Annotated[str, typer.Option(help="study name")],
-    model: Annotated[str, typer.Option(help="gat | vgae")] = "gat",
+    model: Annotated[str, typer.Option(help="a trained model: gat, gin or vgae")] = "gat",
     trials: Annotated[int, typer.Option(help="array tasks, one trial each")] = 32,
     parallel: Annotated[int, typer.Option(help="tasks running at once")] = 8,
     extra: Annotated[
