@@ -16,7 +16,6 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 
 # Lowest first. A package may import from its own floor's packages or lower ones, never higher.
-# Every ``cli.py`` is the command line of its package: it sits on the top floor, with kdgat.cli.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("errors", "io", "progress", "layout", "revision"),
     ("config",),
@@ -90,10 +89,8 @@ def closure(name: str) -> frozenset[Path]:
 
 
 def package_of(file: Path) -> str:
-    """``graphs`` for ``src/kdgat/graphs/can.py``; ``cli`` for any ``cli.py``."""
+    """``graphs`` for ``src/kdgat/graphs/can.py``; ``cli`` for ``src/kdgat/cli.py``."""
     parts = file.relative_to(SRC / "kdgat").with_suffix("").parts
-    if parts[-1] == "cli":
-        return "cli"
     return parts[0] if parts[0] != "__init__" else ""
 
 

@@ -21,7 +21,6 @@ from kdgat.layout import Layout
 
 # Command name -> the module whose ``register(app, name)`` adds it.
 OPERATIONS = {
-    "export": "kdgat.lakehouse.cli",
     "query": "kdgat.lakehouse.cli",
     "remote": "kdgat.workspace.cli",
     "push": "kdgat.workspace.cli",
@@ -60,6 +59,7 @@ app = typer.Typer(
 ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 CatalogOption = Annotated[Path, typer.Option(help="dataset catalog to read")]
 SYNTH_RAW = Layout().raw("synth")
+LAKEHOUSE = Layout().lakehouse
 DatasetArgument = Annotated[str, typer.Argument(help="dataset in params.yaml / the catalog")]
 
 
@@ -194,6 +194,31 @@ def train_dqn(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FIL
 def evaluate(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Evaluate every model on every test scenario: metrics/<dataset>/evaluation.json."""
     _stage("evaluate", dataset, params)
+
+
+@app.command()
+def export(
+    upload_only: Annotated[
+        bool, typer.Option("--upload-only", help="upload the local export again (no re-export)")
+    ] = False,
+    local_only: Annotated[
+        bool, typer.Option("--local-only", help="write the local lakehouse, skip the upload")
+    ] = False,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="after uploading, merge the bucket's exports")
+    ] = False,
+    out: Annotated[
+        Path, typer.Option("--lakehouse", help="the local lakehouse folder")
+    ] = LAKEHOUSE,
+    params: ParamsOption = config.PARAMS_FILE,
+    catalog: CatalogOption = config.CATALOG_FILE,
+) -> None:
+    """Export every run's results as Parquet tables to lakehouse/ (then to lakehouse.uri)."""
+    from kdgat.pipeline import export as stage
+
+    stage.export(
+        params, catalog, out, upload_only=upload_only, local_only=local_only, compact=compact
+    )
 
 
 @app.command()

@@ -1,8 +1,7 @@
-"""``kdgat export`` and ``kdgat query`` (registered in kdgat.cli; stage export runs the first)."""
+"""``kdgat query``: SQL over the lakehouse (registered lazily by kdgat.cli)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,29 +15,6 @@ LAKEHOUSE = Layout().lakehouse
 
 ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 OutOption = Annotated[Path, typer.Option("--lakehouse", help="the local lakehouse folder")]
-
-
-def export(
-    upload_only: Annotated[
-        bool, typer.Option("--upload-only", help="upload the local export again (no re-export)")
-    ] = False,
-    local_only: Annotated[
-        bool, typer.Option("--local-only", help="write the local lakehouse, skip the upload")
-    ] = False,
-    compact: Annotated[
-        bool, typer.Option("--compact", help="after uploading, merge the bucket's exports")
-    ] = False,
-    out: OutOption = LAKEHOUSE,
-    params: ParamsOption = config.PARAMS_FILE,
-    catalog: Annotated[Path, typer.Option(help="dataset catalog")] = config.CATALOG_FILE,
-) -> None:
-    """Export every run's results as Parquet tables to lakehouse/ (then to lakehouse.uri)."""
-    from kdgat.pipeline import export as stage
-
-    _quiet()
-    stage.export(
-        params, catalog, out, upload_only=upload_only, local_only=local_only, compact=compact
-    )
 
 
 def query(
@@ -59,7 +35,6 @@ def query(
     params: ParamsOption = config.PARAMS_FILE,
 ) -> None:
     """Run SQL with DuckDB over the local lakehouse, or the S3 copy (--s3 / --uri)."""
-    _quiet()
     from kdgat.lakehouse import query as q
 
     if csv and json:
@@ -85,13 +60,6 @@ def _location(s3: bool, uri: str | None, lakehouse: Path, params: Path) -> tuple
     return location, endpoint or None, region or None
 
 
-def _quiet() -> None:
-    """Quiet boto's "Found credentials in environment variables": not news at INFO level."""
-    for name in ("botocore.credentials", "aiobotocore.credentials"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def register(parent: typer.Typer, name: str) -> None:
-    """Add ``kdgat export`` and ``kdgat query`` to the ``kdgat`` app."""
-    parent.command("export")(export)
+    """Add ``kdgat query`` to the ``kdgat`` app."""
     parent.command("query")(query)

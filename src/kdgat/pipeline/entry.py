@@ -21,8 +21,14 @@ DatasetStage = Callable[[str, config.Params, Layout], Any]
 def quiet_logs() -> None:
     """Concise logs: our INFO lines, none of the libraries' banners and repeated hints."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # Lightning sets its loggers to INFO when imported: hardware banners and tips, not news.
-    for noisy in ("lightning.pytorch", "lightning.fabric"):
+    # Lightning sets its loggers to INFO when imported: hardware banners and tips, not news;
+    # boto's "Found credentials in environment variables" neither.
+    for noisy in (
+        "lightning.pytorch",
+        "lightning.fabric",
+        "botocore.credentials",
+        "aiobotocore.credentials",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # A deprecation inside Lightning itself, repeated every epoch; nothing a user can act on.
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")

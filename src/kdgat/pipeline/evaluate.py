@@ -26,7 +26,7 @@ from kdgat.evaluation.scoring import ms_per_graph, score_split
 from kdgat.fusion.dqn import Experience
 from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
-from kdgat.graphs.store import open_store
+from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import replace_dir, write_json
 from kdgat.layout import Layout, ModelFiles
 from kdgat.models.registry import attack_score
@@ -34,7 +34,7 @@ from kdgat.models.sizes import count_parameters
 from kdgat.pipeline import entry
 from kdgat.pipeline.models import MODELS, PAIRS
 from kdgat.pipeline.training import settings
-from kdgat.training.artifacts import load_model
+from kdgat.training.artifacts import load_model, read_threshold
 
 Scored = dict[str, tuple[np.ndarray, np.ndarray, float]]  # scenario -> (scores, labels, threshold)
 
@@ -50,8 +50,9 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     scenarios = layout.graphs(dataset).scenarios()
     scored: dict[str, Scored] = {}
     costs: dict[str, tuple[float, int]] = {}  # model -> (ms per graph, parameters)
+    stores = {scenario: open_store(layout.store(dataset, scenario)) for scenario in scenarios}
     for name in MODELS:
-        scored[name], costs[name] = _single(layout, dataset, name, scenarios, p)
+        scored[name], costs[name] = _single(layout.model(dataset, name), name, stores, p)
     for pair, members in PAIRS.items():
         pair_scored, pair_costs = _fusion(layout, dataset, pair, scenarios, costs, members, p)
         scored |= pair_scored
@@ -85,23 +86,15 @@ def _batch_size(p: Params, name: str) -> int:
     return settings(p, getattr(p, MODELS[name].section)).batch_size
 
 
-def _threshold(model: ModelFiles) -> float:
-    return float(json.loads(model.thresholds.read_text())["threshold"])
-
-
 def _single(
-    layout: Layout, dataset: str, name: str, scenarios: list[str], p: Params
+    files: ModelFiles, name: str, stores: dict[str, GraphStore], p: Params
 ) -> tuple[Scored, tuple[float, int]]:
     """A trained model's scores on every scenario at its validation threshold; its costs."""
-    files = layout.model(dataset, name)
     model, _ = load_model(files)
     score = partial(attack_score, model, score_weights=p.vgae.score_weights)
-    threshold = _threshold(files)
-    scored = {
-        scenario: (*score_split(score, open_store(layout.store(dataset, scenario))), threshold)
-        for scenario in scenarios
-    }
-    first = open_store(layout.store(dataset, scenarios[0]))
+    threshold = read_threshold(files)
+    scored = {s: (*score_split(score, store), threshold) for s, store in stores.items()}
+    first = next(iter(stores.values()))
     return scored, (ms_per_graph(score, first, _batch_size(p, name)), count_parameters(model))
 
 
@@ -148,7 +141,7 @@ def _head(data: Experience, n: int) -> Experience:
 
 def _baseline(model: ModelFiles, scenarios: list[str]) -> tuple[Scored, tuple[float, int]]:
     table = pq.read_table(model.scores).to_pandas()
-    threshold = _threshold(model)
+    threshold = read_threshold(model)
     scored = {
         s: (
             table.loc[table.split == s, "score"].to_numpy(),

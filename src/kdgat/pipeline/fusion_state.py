@@ -6,7 +6,6 @@ for the teacher pair and the student pair.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -14,17 +13,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kdgat.config import Params
-from kdgat.errors import KdgatError
 from kdgat.evaluation.thresholds import choose_threshold
 from kdgat.fusion.state import model_outputs, relative_columns, state_columns
 from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import replace_dir
-from kdgat.layout import VAL, Layout, ModelFiles, state_file
+from kdgat.layout import VAL, Layout, state_file
 from kdgat.models.classifier import GraphClassifier
 from kdgat.models.vgae import VGAE
 from kdgat.pipeline import entry
-from kdgat.pipeline.models import PAIRS
-from kdgat.training.artifacts import load_typed
+from kdgat.pipeline.models import MODELS, PAIRS
+from kdgat.training.artifacts import load_typed, read_threshold
 
 
 def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
@@ -44,7 +42,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
             val = by_split[VAL]
             thresholds = (
                 choose_threshold(val["s_vgae_rel"], val["y"], p.threshold.method),
-                _threshold(layout.model(dataset, gat_name), dataset),
+                _threshold(layout, dataset, gat_name),
             )
             for split, outputs in by_split.items():
                 columns = state_columns(outputs, thresholds, val["s_vgae_rel"])
@@ -69,12 +67,11 @@ def _pair_outputs(
     return {split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)}
 
 
-def _threshold(model: ModelFiles, dataset: str) -> float:
-    if not model.thresholds.is_file():
-        raise KdgatError(
-            f"{model.thresholds}: not found; run `dvc repro train_gat@{dataset}` (or distill@)"
-        )
-    return float(json.loads(model.thresholds.read_text())["threshold"])
+def _threshold(layout: Layout, dataset: str, name: str) -> float:
+    """The validation threshold the training stage of model ``name`` chose."""
+    files = layout.model(dataset, name)
+    entry.require(files.thresholds, f"{MODELS[name].stage}@{dataset}")
+    return read_threshold(files)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 import xxhash
 
 from kdgat import config
-from kdgat.errors import KdgatError
 from kdgat.graphs import build
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.domains import WindowSpec, get_domain
@@ -92,9 +91,7 @@ def window_spec(g: config.GraphParams) -> WindowSpec:
 
 
 def _read_manifest(path: Path, dataset: str) -> bytes:
-    if not path.exists():
-        raise KdgatError(f"{path}: not found; run `dvc repro ingest@{dataset}` first")
-    return path.read_bytes()
+    return entry.require(path, f"ingest@{dataset}").read_bytes()
 
 
 def _write_graphs(

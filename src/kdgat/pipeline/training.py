@@ -62,9 +62,7 @@ def settings(p: Params, section: Overrides) -> Settings:
 
 def store_meta(layout: Layout, dataset: str) -> dict[str, Any]:
     """The dataset's graph metadata (feature names, vocabulary, source hash)."""
-    path = layout.graphs(dataset).meta
-    if not path.is_file():
-        raise KdgatError(f"{path}: not found; run `dvc repro graphs@{dataset}` first")
+    path = entry.require(layout.graphs(dataset).meta, f"graphs@{dataset}")
     return dict(json.loads(path.read_text()))
 
 

@@ -79,9 +79,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
 def _capture_files(layout: Layout, dataset: str) -> dict[str, Path]:
     """The ingested Parquet file of every capture, by name (from the ingest manifest)."""
     processed = layout.processed(dataset)
-    if not processed.manifest.is_file():
-        raise KdgatError(f"{processed.manifest}: not found; run `dvc repro ingest@{dataset}`")
-    manifest = json.loads(processed.manifest.read_text())
+    manifest = json.loads(entry.require(processed.manifest, f"ingest@{dataset}").read_text())
     return {c["name"]: processed.dir / c["file"] for c in manifest["captures"]}
 
 

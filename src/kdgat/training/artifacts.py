@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import torch
@@ -37,6 +38,11 @@ def load_model(files: ModelFiles) -> tuple[nn.Module, dict[str, Any]]:
     model = registry.build(saved["kind"], saved["arguments"])
     model.load_state_dict(saved["state_dict"])
     return model.eval(), saved["arguments"]
+
+
+def read_threshold(files: ModelFiles) -> float:
+    """The validation threshold a model's stage chose (``thresholds.json``)."""
+    return float(json.loads(files.thresholds.read_text())["threshold"])
 
 
 def write_outputs(
