@@ -42,7 +42,7 @@ SPEC = WindowSpec(window=WINDOW, stride=STRIDE, window_seconds=60.0, min_attack_
 
 def load_captures(folder: Path) -> list[pa.Table]:
     """Ingest the shared sample (duplicates dropped) and read the clean tables."""
-    ingest_files(sorted(SHARED.glob("*.parquet")), "parquet", folder, "bench")
+    ingest_files(sorted(SHARED.glob("*.parquet")), "parquet", folder, "bench", max_bad_fraction=0)
     return [pq.read_table(p) for p in sorted((folder / "captures").glob("*.parquet"))]
 
 

@@ -6,12 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from .parallel import group_and_order
 from .s3_server import moto_s3, rclone_s3  # noqa: F401  (real local S3 servers, scripts/ci/)
 from .slurm_cluster import requeue_job, slurm_cluster  # noqa: F401  (a real SLURM cluster)
 from .tiny import graphs_root, trained  # noqa: F401  (tiny dataset and models, built once)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "can-train-and-test-set_01"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """xdist groups and a longest-first order (tests/parallel.py)."""
+    group_and_order(items)
 
 
 @pytest.fixture(scope="session")

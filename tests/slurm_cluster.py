@@ -1,8 +1,8 @@
 """A real single-node SLURM cluster (scripts/ci/start_slurm.sh), and the time-limit job.
 
-Fixtures imported by tests/conftest.py, so that the requeue job of
-tests/slurm/test_requeue.py is submitted when the session starts: it spends about two
-minutes waiting for SLURM's signal while the other tests run.
+Fixtures imported by tests/conftest.py. The requeue job of tests/slurm/test_requeue.py
+is submitted by the first SLURM test (tests/slurm/conftest.py): it spends about two
+minutes waiting for SLURM's signal while the other SLURM tests run.
 
 The cluster advertises 4 CPUs on a 2-core machine (SLURM_CPUS) so that a job array
 throttled to 2 has room to show the throttle. Jobs run as root here; on a cluster
@@ -115,15 +115,15 @@ class RequeueJob:
     watcher: threading.Thread
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def requeue_job(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RequeueJob | None]:
-    """The time-limit job of test_requeue.py, submitted when the session starts.
+    """The time-limit job of test_requeue.py, submitted by the first SLURM test.
 
-    It spends most of its minutes waiting for SLURM's signal, so the other tests run
-    meanwhile; a thread cancels it once a requeued run has resumed, and test_requeue.py
-    checks its log.
+    It spends most of its minutes waiting for SLURM's signal, so the other SLURM tests
+    (collected before test_requeue.py, tests/parallel.py) run meanwhile; a thread cancels
+    it once a requeued run has resumed, and test_requeue.py checks its log.
     """
     if not any(item.path.name == "test_requeue.py" for item in request.session.items):
         yield None

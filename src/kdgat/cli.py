@@ -58,6 +58,9 @@ app = typer.Typer(
 
 ParamsOption = Annotated[Path, typer.Option(help="params.yaml to read")]
 CatalogOption = Annotated[Path, typer.Option(help="dataset catalog to read")]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="replace a folder that an older kdgat wrote (no marker)")
+]
 SYNTH_RAW = Layout().raw("synth")
 LAKEHOUSE = Layout().lakehouse
 DatasetArgument = Annotated[str, typer.Argument(help="dataset in params.yaml / the catalog")]
@@ -96,12 +99,13 @@ def synth(
 def fetch(
     dataset: Annotated[str, typer.Argument(help="dataset name in the catalog")],
     catalog: CatalogOption = config.CATALOG_FILE,
+    force: ForceOption = False,
 ) -> None:
     """Bring a dataset's raw files into data/raw/<dataset> (link, download or HF Hub)."""
     from kdgat.data.sources import fetch as fetch_source
 
     entry, raw = config.load_catalog(catalog).entry(dataset, catalog), Layout().raw(dataset)
-    files = fetch_source(entry, raw)
+    files = fetch_source(entry, raw, force)
     typer.echo(f"{dataset}: {len(files)} files in {raw}")
 
 
@@ -114,6 +118,7 @@ def ingest(
     split: Annotated[str, typer.Option(help="ad-hoc mode: split name of the files")] = "adhoc",
     params: ParamsOption = config.PARAMS_FILE,
     catalog: CatalogOption = config.CATALOG_FILE,
+    force: ForceOption = False,
 ) -> None:
     """Validate raw captures into Parquet: a catalog DATASET, or --format F --out DIR FILE..."""
     from kdgat.data import ingest as ingest_lib
@@ -122,7 +127,8 @@ def ingest(
         paths = [Path(dataset), *(files or [])] if dataset else list(files or [])
         if fmt is None or out is None or not paths:
             raise KdgatError("ad-hoc mode needs --format, --out and at least one FILE")
-        report = ingest_lib.ingest_files(paths, fmt, out, split)
+        max_bad = config.load_params(params).ingest.max_bad_fraction
+        report = ingest_lib.ingest_files(paths, fmt, out, split, max_bad, force)
         typer.echo(ingest_lib.format_report(report))
         return
     if dataset is None:

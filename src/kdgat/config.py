@@ -8,11 +8,13 @@ of a silently ignored setting.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +28,21 @@ from kdgat.layout import Layout
 
 PARAMS_FILE = Layout().params
 CATALOG_FILE = Layout().catalog
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def dataset_name(name: str) -> str:
+    """A dataset name goes into paths and dvc.yaml's shell commands: plain characters only."""
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise ValueError(  # pydantic reports it; stage commands wrap it (pipeline.entry)
+            f"dataset name {name!r} must start with a letter or digit and hold only letters, "
+            "digits, '_', '.' and '-' (no '..'); rename it"
+        )
+    return name
+
+
+DatasetName = Annotated[str, AfterValidator(dataset_name)]
 
 AttackKind = Literal["dos", "fuzzing", "spoofing", "replay", "suppression", "masquerade"]
 
@@ -266,7 +283,7 @@ class HPOParams(Frozen):
 class Params(Frozen):
     """Everything in params.yaml. Top-level keys are shared training defaults."""
 
-    datasets: list[str] = Field(min_length=1)
+    datasets: list[DatasetName] = Field(min_length=1)
     seed: int = 42
     lr: float = Field(1e-3, gt=0)
     epochs: int = Field(20, ge=1)
@@ -326,7 +343,7 @@ class DatasetEntry(Frozen):
 class Catalog(Frozen):
     """Everything in data/catalog.yaml: the datasets by name."""
 
-    datasets: dict[str, DatasetEntry] = Field(min_length=1)
+    datasets: dict[DatasetName, DatasetEntry] = Field(min_length=1)
 
     def entry(self, name: str, file: Path = CATALOG_FILE) -> DatasetEntry:
         """The dataset ``name``, or an error listing the known ones (``file`` names the catalog)."""

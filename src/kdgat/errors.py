@@ -34,6 +34,10 @@ class FormatError(KdgatError):
         super().__init__(f"{path}: {problem}. Fix: {fix}")
 
 
+class OutputError(KdgatError):
+    """An output folder cannot be written without destroying what kdgat did not write."""
+
+
 class ValidationError(KdgatError):
     """Too many rows of a capture failed validation."""
 

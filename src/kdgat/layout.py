@@ -12,7 +12,7 @@ the final folder: ``ModelFiles(tmp).thresholds``.
     data/graphs/<ds>/{meta,vocab,scaler}.json
     data/fusion/<ds>/<pair>/<split>.parquet  fusion state of every graph (fusion_state)
     models/<ds>/<model>/                   weights, thresholds.json, model_card.json
-    models/<ds>/fusion/<pair>/             dqn.pt, stacker.pkl, fusion.json (train_dqn)
+    models/<ds>/fusion/<pair>/             dqn.pt, stacker.json, fusion.json (train_dqn)
     metrics/<ds>/                          ingest_report.json, graphs.json, evaluation.json, plots/
     dvclive/<model>/<ds>/                  training curves
     lakehouse/                             exported Parquet tables (export)
@@ -96,8 +96,8 @@ class ModelFiles:
 
     @property
     def estimator(self) -> Path:
-        """A scikit-learn model (the non-graph baseline)."""
-        return self.dir / "model.pkl"
+        """Boosted trees as plain arrays (the non-graph baseline, ``.npz`` without pickle)."""
+        return self.dir / "model.npz"
 
     @property
     def thresholds(self) -> Path:
@@ -128,8 +128,8 @@ class FusionFiles:
 
     @property
     def stacker(self) -> Path:
-        """``stacker.pkl``: the stacking classifier over the pair's scores."""
-        return self.dir / "stacker.pkl"
+        """``stacker.json``: the stacking regression's coefficients over the pair's state."""
+        return self.dir / "stacker.json"
 
     @property
     def info(self) -> Path:

@@ -56,3 +56,23 @@ def test_glob_that_matches_nothing(tmp_path: Path) -> None:
 def test_missing_raw_folder(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="kdgat fetch"):
         resolve(entry(), tmp_path / "absent")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["a/train_01_a__x-1.parquet", "b/train_01_a__x-1.parquet"],  # same stem, two folders
+        ["train_01_a__x-1.parquet", "train_01_a__x-1.v2.parquet"],  # a second version beside it
+    ],
+)
+def test_two_files_with_one_capture_name_are_an_error_naming_both(
+    tmp_path: Path, files: list[str]
+) -> None:
+    for name in [*files, "test_01_b__z-1.parquet"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    with pytest.raises(CatalogError) as err:
+        resolve(entry(train=["*train_01_*"], test={"k": ["test_01_*"]}), tmp_path)
+    message = str(err.value)
+    assert all(str(tmp_path / f) in message for f in files)
+    assert "both give the capture name 'train_01_a__x-1'" in message

@@ -28,7 +28,7 @@ def rows(n: int, start: float = 0.0, attack_every: int = 0) -> str:
 
 def test_nine_shared_files_give_seven_unique_captures(shared_data: Path, tmp_path: Path) -> None:
     files = sorted(shared_data.glob("*.parquet"))
-    report = ingest_files(files, "parquet", tmp_path / "out", "adhoc")
+    report = ingest_files(files, "parquet", tmp_path / "out", "adhoc", max_bad_fraction=0.001)
     assert (report["captures_found"], report["unique_captures"], report["bad_rows"]) == (9, 7, 0)
     dup = report["captures"]["train_02_with_attacks__accessory-1"]
     assert dup["duplicate_of"] == "train_01_attack_free__accessory-1"
@@ -53,7 +53,11 @@ def test_same_capture_in_csv_and_parquet_is_one_capture(shared_data: Path, tmp_p
     report = ingest_captures([csv], CAN_CSV, tmp_path)
     assert report["captures"]["csv_copy"]["content_hash"]
     other = ingest_files(
-        [shared_data / "train_02_with_attacks__DoS-1.parquet"], "parquet", tmp_path / "p", "x"
+        [shared_data / "train_02_with_attacks__DoS-1.parquet"],
+        "parquet",
+        tmp_path / "p",
+        "x",
+        max_bad_fraction=0.001,
     )
     assert (
         other["captures"]["train_02_with_attacks__DoS-1"]["content_hash"]

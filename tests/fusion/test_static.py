@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from kdgat.fusion.dqn import Experience, alpha_grid
-from kdgat.fusion.static import fit_stacker, selection_set, tune_alpha
+from kdgat.fusion.static import Stacker, fit_stacker, selection_set, tune_alpha
 
 
 def experience(y: np.ndarray, p_gat: np.ndarray, s_vgae: np.ndarray) -> Experience:
@@ -26,8 +31,23 @@ def test_stacker_scores_rank_attacks_first() -> None:
     rng = np.random.default_rng(1)
     y = (rng.random(500) < 0.2).astype(np.int64)
     data = experience(y, np.clip(0.3 * y + rng.random(500) * 0.7, 0, 1), rng.random(500))
-    scores = fit_stacker(data, seed=0).predict_proba(data.states)[:, 1]
+    scores = fit_stacker(data, seed=0).attack_probability(data.states)
     assert scores[y == 1].mean() > scores[y == 0].mean() + 0.2
+
+
+def test_stacker_is_sklearns_regression_and_survives_json() -> None:
+    rng = np.random.default_rng(2)
+    y = (rng.random(300) < 0.3).astype(np.int64)
+    data = experience(y, np.clip(0.5 * y + rng.random(300) * 0.5, 0, 1), rng.random(300))
+    stacker = fit_stacker(data, seed=0)
+    reference = make_pipeline(
+        StandardScaler(),
+        LogisticRegression(class_weight="balanced", max_iter=2000, random_state=0),
+    ).fit(data.states, y)
+    again = Stacker.from_json(json.loads(json.dumps(stacker.to_json())))
+    expected = reference.predict_proba(data.states)[:, 1]
+    np.testing.assert_allclose(again.attack_probability(data.states), expected, rtol=1e-6)
+    assert again.parameters == 3
 
 
 def test_selection_uses_validation_when_it_has_both_classes() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ..parallel import built_once
 from .workspace import catalog_second_synthetic, clone_workspace, commit, make_workspace, run
 
 # lr 0.01 (not the default 0.001): `dvc exp run -S lr=1e-3` must be a real change here.
@@ -22,14 +23,19 @@ BASE_PARAMS = {"lr": 0.01}
 
 @pytest.fixture(scope="session")
 def reproduced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project with tiny params, `dvc repro` run once and committed (read-only for tests)."""
-    folder = tmp_path_factory.mktemp("reproduced")
-    root = make_workspace(folder / "repo", BASE_PARAMS)
-    catalog_second_synthetic(root, folder / "raw_b")  # in the catalog, not yet in params.yaml
-    commit(root, "catalog synth_b")
-    run(["dvc", "repro"], root)
-    commit(root, "reproduced")
-    return root
+    """The project with tiny params, `dvc repro` run once and committed.
+
+    Read-only, also for dvc commands (shared between workers): tests use ``copy_of``.
+    """
+
+    def build(folder: Path) -> None:
+        root = make_workspace(folder / "repo", BASE_PARAMS)
+        catalog_second_synthetic(root, folder / "raw_b")  # in the catalog, not in params.yaml
+        commit(root, "catalog synth_b")
+        run(["dvc", "repro"], root)
+        commit(root, "reproduced")
+
+    return built_once(tmp_path_factory, "reproduced", build) / "repo"
 
 
 @pytest.fixture(scope="session")

@@ -41,11 +41,14 @@ UPSTREAM_OF_DQN = [
 ]
 
 
-def test_after_a_full_repro_status_is_clean_and_repro_runs_nothing(reproduced: Path) -> None:
-    status = run(["dvc", "status"], reproduced).stdout
+def test_after_a_full_repro_status_is_clean_and_repro_runs_nothing(
+    copy_of: Callable[[str], Path],
+) -> None:
+    root = copy_of("clean")
+    status = run(["dvc", "status"], root).stdout
     assert "Data and pipelines are up to date" in status
-    target = daily_target(reproduced)
-    again = run(["dvc", "repro", target], reproduced).stdout
+    target = daily_target(root)
+    again = run(["dvc", "repro", target], root).stdout
     assert ran_stages(again) == set()
     assert f"'{target}@synth' didn't change, skipping" in again
 

@@ -49,8 +49,12 @@ SECOND_TEST = {"known_vehicle_known_attack": ["dos"], "unknown_vehicle_unknown_a
 
 
 def env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The test's environment with the venv first on PATH (stage commands call `python`)."""
-    return {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(extra or {})}
+    """The test's environment with the venv first on PATH (stage commands call `python`).
+
+    Wide columns: DVC wraps tables at the terminal width, splitting long tmp paths.
+    """
+    path = f"{BIN}:{os.environ['PATH']}"
+    return {**os.environ, "PATH": path, "COLUMNS": "250", **(extra or {})}
 
 
 def run(

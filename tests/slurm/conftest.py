@@ -13,6 +13,7 @@ from ..pipeline.workspace import (
     make_workspace,
     use_dataset,
 )
+from ..slurm_cluster import RequeueJob
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,8 @@ def submit_root(tmp_path_factory: pytest.TempPathFactory, slurm_cluster: None) -
     use_dataset(root, SECOND)
     commit(root, "second dataset")
     return root
+
+
+@pytest.fixture(autouse=True)
+def _requeue_job_started(requeue_job: RequeueJob | None) -> None:
+    """The first SLURM test submits the requeue job, so its waiting overlaps the others."""

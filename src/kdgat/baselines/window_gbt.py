@@ -1,16 +1,92 @@
 """The non-graph baseline: gradient-boosted trees on per-window statistics, no graph at all.
 
 What a graph model adds must show against this (``kdgat.baselines.window_stats``
-lists the features). Saved as a scikit-learn pickle beside its card.
+lists the features). scikit-learn fits the trees; they are then kept as plain
+arrays (``BoostedTrees``) and saved as ``.npz`` without pickle, so loading a
+model pulled from a shared remote can never run code.
 """
 
 from __future__ import annotations
 
-import pickle
+import zipfile
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
+
+from kdgat.errors import KdgatError
+
+
+@dataclass(frozen=True)
+class BoostedTrees:
+    """Binary boosted trees as flat node arrays; tree ``t`` starts at ``roots[t]``."""
+
+    feature: np.ndarray  # int64: the feature a split tests
+    threshold: np.ndarray  # float64: x <= threshold goes left
+    missing_left: np.ndarray  # bool: where NaN goes
+    left: np.ndarray  # int64: child indices, absolute
+    right: np.ndarray
+    leaf: np.ndarray  # bool
+    value: np.ndarray  # float64: a leaf's raw score
+    roots: np.ndarray  # int64
+    baseline: np.ndarray  # float64, shape (1,): the raw score before any tree
+
+    @classmethod
+    def from_sklearn(cls, model: HistGradientBoostingClassifier) -> BoostedTrees:
+        """The trees of a fitted binary, numerical-features classifier."""
+        nodes = [trees[0].nodes for trees in model._predictors]
+        roots = np.cumsum([0] + [len(n) for n in nodes[:-1]]).astype(np.int64)
+        flat = np.concatenate(nodes)
+        offset = np.repeat(roots, [len(n) for n in nodes])
+        return cls(
+            feature=flat["feature_idx"].astype(np.int64),
+            threshold=flat["num_threshold"].astype(np.float64),
+            missing_left=flat["missing_go_to_left"].astype(bool),
+            left=flat["left"].astype(np.int64) + offset,
+            right=flat["right"].astype(np.int64) + offset,
+            leaf=flat["is_leaf"].astype(bool),
+            value=flat["value"].astype(np.float64),
+            roots=roots,
+            baseline=np.asarray(model._baseline_prediction, np.float64).reshape(1),
+        )
+
+    def attack_probability(self, features: np.ndarray) -> np.ndarray:
+        """Per window: the probability that it holds an attack (sklearn's ``predict_proba``)."""
+        x = np.asarray(features, np.float64)
+        rows = np.arange(len(x))
+        node = np.repeat(self.roots[None, :], len(x), axis=0)  # (windows, trees)
+        while not self.leaf[node].all():
+            value = x[rows[:, None], self.feature[node]]
+            go_left = np.where(
+                np.isnan(value), self.missing_left[node], value <= self.threshold[node]
+            )
+            child = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(self.leaf[node], node, child)
+        raw = self.baseline[0] + self.value[node].sum(axis=1)
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    @property
+    def nodes(self) -> int:
+        """Nodes over all trees: the ensemble's size, comparable to a network's parameters."""
+        return len(self.leaf)
+
+    def save(self, path: Path) -> None:
+        """Write the arrays to ``path`` (``.npz``, no pickled objects)."""
+        with path.open("wb") as out:
+            np.savez(out, **{f.name: getattr(self, f.name) for f in fields(self)})
+
+    @classmethod
+    def load(cls, path: Path) -> BoostedTrees:
+        """The trees saved at ``path``; anything but plain arrays is refused, never run."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                return cls(**{f.name: saved[f.name] for f in fields(cls)})
+        except (ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
+            raise KdgatError(
+                f"{path}: not a kdgat boosted-trees file ({err}); "
+                "re-run `dvc repro window_baseline` to rebuild it"
+            ) from None
 
 
 def fit_window_gbt(
@@ -20,7 +96,7 @@ def fit_window_gbt(
     learning_rate: float,
     max_leaf_nodes: int,
     seed: int,
-) -> HistGradientBoostingClassifier:
+) -> BoostedTrees:
     """Boosted trees on the training windows' statistics; both classes weigh the same."""
     model = HistGradientBoostingClassifier(
         max_iter=max_iter,
@@ -29,19 +105,4 @@ def fit_window_gbt(
         class_weight="balanced",
         random_state=seed,
     )
-    return model.fit(features, labels)
-
-
-def attack_probability(model: HistGradientBoostingClassifier, features: np.ndarray) -> np.ndarray:
-    """Per window: the model's probability that it holds an attack."""
-    return np.asarray(model.predict_proba(features)[:, 1])
-
-
-def tree_nodes(model: HistGradientBoostingClassifier) -> int:
-    """Nodes over all trees: the ensemble's size, comparable to a network's parameters."""
-    return sum(len(tree.nodes) for trees in model._predictors for tree in trees)
-
-
-def save(model: HistGradientBoostingClassifier, path: Path) -> None:
-    """The fitted model as a pickle (written by the caller into a temporary folder)."""
-    path.write_bytes(pickle.dumps(model))
+    return BoostedTrees.from_sklearn(model.fit(features, labels))

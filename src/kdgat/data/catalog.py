@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kdgat.config import DatasetEntry
 from kdgat.errors import CatalogError
+from kdgat.io import MARKER
 
 TRAIN = "train"
 SIDECAR_SUFFIXES = (".labels.yaml", ".labels.yml", ".sha256")
@@ -46,7 +47,9 @@ def resolve(entry: DatasetEntry, root: Path) -> list[Capture]:
             "(or `dvc repro synth` for the synthetic dataset)"
         )
     files = sorted(
-        p for p in root.rglob("*") if p.is_file() and not p.name.endswith(SIDECAR_SUFFIXES)
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.endswith(SIDECAR_SUFFIXES) and p.name != MARKER
     )
     files = [p for p in files if not _matches(p, root, entry.exclude)]
     groups = {TRAIN: entry.train, **entry.test}
@@ -66,10 +69,22 @@ def resolve(entry: DatasetEntry, root: Path) -> list[Capture]:
                         "narrow the globs or add it to `exclude`"
                     )
                 assigned[path] = split
-    return sorted(
-        (Capture(p, _capture_name(p), s) for p, s in assigned.items()),
-        key=lambda c: (c.split != TRAIN, c.split, c.name),
-    )
+    captures = [Capture(p, _capture_name(p), s) for p, s in assigned.items()]
+    _check_unique_names(captures)
+    return sorted(captures, key=lambda c: (c.split != TRAIN, c.split, c.name))
+
+
+def _check_unique_names(captures: list[Capture]) -> None:
+    """Two files named alike (``a/x.csv``, ``b/x.csv``, ``x.v2.csv``) would merge into one."""
+    seen: dict[str, Path] = {}
+    for capture in sorted(captures, key=lambda c: c.path):
+        if capture.name in seen:
+            raise CatalogError(
+                f"{seen[capture.name]} and {capture.path} both give the capture name "
+                f"{capture.name!r}; one would overwrite the other. Fix: rename one of them, "
+                "or add one to `exclude` in data/catalog.yaml"
+            )
+        seen[capture.name] = capture.path
 
 
 def _capture_name(path: Path) -> str:

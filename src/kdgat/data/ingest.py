@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # Columns that identify a capture's content (not where it was stored or how it was named).
 _NOT_CONTENT = {"capture", "split", "source_row", "attack_type"}
 _SHOWN_BAD_ROWS = 5
+KIND = "processed"  # the output marker of an ingested dataset (kdgat.io.replace_dir)
 
 
 @dataclass
@@ -338,7 +339,7 @@ def ingest_dataset(
     captures = resolve(entry, raw)
     verify_checksums(raw, entry.sha256)
     fmt = get_format(entry.format)
-    with replace_dir(out) as tmp:
+    with replace_dir(out, KIND, inputs=[raw]) as tmp:
         report = ingest_captures(captures, fmt, tmp, row_group_size, max_bad_fraction, label=name)
         write_json(tmp / "manifest.json", manifest(report))
     report = {"dataset": name, **report}
@@ -365,15 +366,27 @@ def manifest(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ingest_files(files: list[Path], format_name: str, out: Path, split: str) -> dict[str, Any]:
-    """Ad-hoc mode: ingest files outside the catalog into ``out`` (same checks, same report)."""
+def ingest_files(
+    files: list[Path],
+    format_name: str,
+    out: Path,
+    split: str,
+    max_bad_fraction: float,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Ad-hoc mode: ingest files outside the catalog into ``out`` (same checks, same report).
+
+    ``out`` must be new or an earlier ingest output (``force``: an older kdgat's).
+    """
     fmt = get_format(format_name)
     captures = [Capture(f, f.name.split(".")[0], split) for f in sorted(files)]
     names = [c.name for c in captures]
     if len(set(names)) != len(names):
         raise ValidationError(f"{out}: two input files share a capture name; rename one of {names}")
-    with replace_dir(out) as tmp:
-        report = ingest_captures(captures, fmt, tmp, label=out.name)
+    with replace_dir(out, KIND, force=force, inputs=files) as tmp:
+        report = ingest_captures(
+            captures, fmt, tmp, max_bad_fraction=max_bad_fraction, label=out.name
+        )
         write_json(tmp / "manifest.json", manifest(report))
         write_json(tmp / "ingest_report.json", report)
     return report

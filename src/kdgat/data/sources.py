@@ -21,28 +21,34 @@ from tqdm import tqdm
 
 from kdgat.config import DatasetEntry
 from kdgat.errors import SourceError
-from kdgat.io import replace_dir
+from kdgat.io import MARKER, replace_dir
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16  # small, so a cut connection loses little of what it delivered
 
 
-def fetch(entry: DatasetEntry, dest: Path) -> list[Path]:
-    """Materialise the entry's source in ``dest``; return the files there."""
+def fetch(entry: DatasetEntry, dest: Path, force: bool = False, root: Path = Path()) -> list[Path]:
+    """Materialise the entry's source in ``dest``; return the files there.
+
+    ``dest`` is replaced only if it is an earlier fetch (``force``: an older kdgat's).
+    A relative local ``source`` must stay inside the repository ``root`` or its
+    parent's ``shared/`` folder; an absolute one is taken as meant.
+    """
     source = entry.source
     if source == "synth":
         raise SourceError(
             f"{dest}: the synthetic dataset is made by `dvc repro synth`, not fetched"
         )
-    with replace_dir(dest) as tmp:
+    remote = source.startswith(("https://", "http://", "hf://"))
+    with replace_dir(dest, "raw", force=force, inputs=[] if remote else [root / source]) as tmp:
         if source.startswith(("https://", "http://")):
             download(source, tmp / Path(urlparse(source).path).name, dest.parent / ".downloads")
         elif source.startswith("hf://"):
             _fetch_hf(source.removeprefix("hf://"), entry, tmp)
         else:
-            _link_local(source, tmp)
+            _link_local(source, tmp, root)
         verify_checksums(tmp, entry.sha256)
-    return sorted(p for p in dest.rglob("*") if p.is_file())
+    return sorted(p for p in dest.rglob("*") if p.is_file() and p.name != MARKER)
 
 
 def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
@@ -98,22 +104,37 @@ def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
         ) from err
 
 
-def _link_local(source: str, tmp: Path) -> None:
-    path = Path(source)
+def _link_local(source: str, tmp: Path, root: Path) -> None:
+    path = Path(source) if Path(source).is_absolute() else root / source
     if path.is_dir():
         files = [p for p in path.rglob("*") if p.is_file()]
         base = path
     else:
         # glob.glob, not Path.glob: the pattern may be absolute or start with ".."
-        matches = sorted(glob.glob(source, recursive=True))  # noqa: PTH207
+        matches = sorted(glob.glob(str(path), recursive=True))  # noqa: PTH207
         files = [Path(p) for p in matches if Path(p).is_file()]
         base = Path(os.path.commonpath([p.parent for p in files])) if files else path.parent
     if not files:
         raise SourceError(f"{source}: no files found; fix `source` in data/catalog.yaml")
+    if not Path(source).is_absolute():
+        _check_inside(source, files, root)
     for file in files:
         link = tmp / file.relative_to(base)
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(file.resolve())
+
+
+def _check_inside(source: str, files: list[Path], root: Path) -> None:
+    """A relative source (and every file it links, links resolved) stays in the allowed roots."""
+    allowed = (root.resolve(), root.resolve().parent / "shared")
+    for file in files:
+        real = file.resolve()
+        if not any(real == base or base in real.parents for base in allowed):
+            raise SourceError(
+                f"{source}: {file} resolves to {real}, outside the repository and "
+                f"{allowed[1]}; a relative source must stay inside them. Fix: move the "
+                "data there, or give `source` as an absolute path if you mean that folder"
+            )
 
 
 def sha256_of(path: Path) -> str:

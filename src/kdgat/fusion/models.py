@@ -2,24 +2,24 @@
 
 ``dqn``: the agent's per-window fusion weight; ``avg``: one tuned weight;
 ``stack``: logistic regression over the state. On disk (one folder per pair):
-``dqn.pt`` (Q-network), ``stacker.pkl`` (scikit-learn pipeline), ``fusion.json``
+``dqn.pt`` (Q-network, tensors only), ``stacker.json`` (coefficients), ``fusion.json``
 (the average's weight, each variant's validation threshold, how it was chosen).
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 from typing import Any
 
 import numpy as np
-import torch
 
 from kdgat.errors import KdgatError
 from kdgat.fusion.dqn import Experience, alpha_grid, choose_alpha, fuse
-from kdgat.io import atomic_path, write_json
+from kdgat.fusion.static import Stacker
+from kdgat.io import write_json
 from kdgat.layout import FusionFiles
 from kdgat.models.dqn import QNetwork
+from kdgat.models.weights import load_weights, save_weights
 
 VARIANTS = ("dqn", "avg", "stack")
 
@@ -27,17 +27,15 @@ VARIANTS = ("dqn", "avg", "stack")
 class FusionModels:
     """The three fusion variants of one pair, scoring a split's state."""
 
-    def __init__(self, q: QNetwork, alpha: float, stacker: Any) -> None:
+    def __init__(self, q: QNetwork, alpha: float, stacker: Stacker) -> None:
         self.q, self.alpha, self.stacker = q.eval(), alpha, stacker
         self.alphas = alpha_grid(q.arguments["num_actions"])
 
     def save(self, files: FusionFiles, info: dict[str, Any]) -> None:
         """Write the three variants and ``info`` (which must hold their thresholds)."""
         files.dir.mkdir(parents=True, exist_ok=True)
-        with atomic_path(files.dqn) as tmp:
-            torch.save({"arguments": self.q.arguments, "state_dict": self.q.state_dict()}, tmp)
-        with atomic_path(files.stacker) as tmp:
-            tmp.write_bytes(pickle.dumps(self.stacker))
+        save_weights(files.dqn, {"arguments": self.q.arguments, "state_dict": self.q.state_dict()})
+        write_json(files.stacker, self.stacker.to_json())
         write_json(files.info, {"average_alpha": self.alpha, **info})
 
     @classmethod
@@ -45,11 +43,11 @@ class FusionModels:
         """The three variants saved in ``files`` and their ``info``."""
         if not files.info.is_file():
             raise KdgatError(f"{files.info}: not found; run `dvc repro train_dqn` for this dataset")
-        saved = torch.load(files.dqn, map_location="cpu", weights_only=True)
+        saved = load_weights(files.dqn, "dvc repro train_dqn")
         q = QNetwork(**saved["arguments"])
         q.load_state_dict(saved["state_dict"])
         info = json.loads(files.info.read_text())
-        stacker = pickle.loads(files.stacker.read_bytes())
+        stacker = _read_stacker(files)
         return cls(q, info["average_alpha"], stacker), info
 
     def score(self, variant: str, data: Experience) -> np.ndarray:
@@ -58,8 +56,19 @@ class FusionModels:
             return fuse(data.p_gat, data.s_vgae, choose_alpha(self.q, data.states, self.alphas))
         if variant == "avg":
             return fuse(data.p_gat, data.s_vgae, self.alpha)
-        return np.asarray(self.stacker.predict_proba(data.states)[:, 1])
+        return self.stacker.attack_probability(data.states)
 
     def scores(self, data: Experience) -> dict[str, np.ndarray]:
         """Fused scores of every variant, by variant name."""
         return {variant: self.score(variant, data) for variant in VARIANTS}
+
+
+def _read_stacker(files: FusionFiles) -> Stacker:
+    """The stacker's coefficients; a missing or foreign file names the stage to re-run."""
+    try:
+        return Stacker.from_json(json.loads(files.stacker.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise KdgatError(
+            f"{files.stacker}: unreadable ({type(err).__name__}: {err}); "
+            "re-run `dvc repro train_dqn` to rebuild it"
+        ) from None

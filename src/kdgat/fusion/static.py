@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+from typing import Any
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from kdgat.evaluation.thresholds import ThresholdMethod, binary_metrics, choose_threshold
@@ -31,13 +33,51 @@ def tune_alpha(data: Experience, alphas: np.ndarray, method: ThresholdMethod) ->
     return chosen
 
 
-def fit_stacker(data: Experience, seed: int) -> Pipeline:
-    """Logistic regression on the standardised state; attack probability = its score."""
-    model = make_pipeline(
-        StandardScaler(),
-        LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed),
+@dataclass(frozen=True)
+class Stacker:
+    """Logistic regression on the standardised state, as plain numbers (saved as JSON)."""
+
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+
+    def attack_probability(self, states: np.ndarray) -> np.ndarray:
+        """Per window: the regression's probability of an attack."""
+        z = (np.asarray(states, np.float64) - self.mean) / self.scale
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+
+    @property
+    def parameters(self) -> int:
+        """Coefficients plus intercept."""
+        return len(self.coef) + 1
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields, for ``write_json``."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stacker:
+        """Rebuilt from ``to_json``'s output (a ``KeyError``/``TypeError`` on anything else)."""
+        return cls(
+            [float(v) for v in data["mean"]],
+            [float(v) for v in data["scale"]],
+            [float(v) for v in data["coef"]],
+            float(data["intercept"]),
+        )
+
+
+def fit_stacker(data: Experience, seed: int) -> Stacker:
+    """Fit the class-balanced logistic regression on the standardised state."""
+    scaler = StandardScaler().fit(data.states)
+    regression = LogisticRegression(class_weight="balanced", max_iter=2000, random_state=seed)
+    regression.fit(scaler.transform(data.states), data.y)
+    return Stacker(
+        scaler.mean_.tolist(),
+        scaler.scale_.tolist(),
+        regression.coef_[0].tolist(),
+        float(regression.intercept_[0]),
     )
-    return model.fit(data.states, data.y)
 
 
 def selection_set(val: Experience, train: Experience) -> tuple[Experience, str]:

@@ -97,7 +97,7 @@ def write_store(path: Path, graphs: GraphArrays, meta: dict[str, Any]) -> None:
     if problem:
         raise ValueError(f"cannot write graph store {path}: {problem}")
     full_meta = {**meta, **_shape_meta(arrays)}
-    with replace_dir(path) as tmp:
+    with replace_dir(path, "graph_store") as tmp:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array, allow_pickle=False)
         write_json(tmp / META_FILE, full_meta)

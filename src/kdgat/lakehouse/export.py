@@ -47,7 +47,7 @@ def write_export(
     """Replace ``out`` with the tables of ``rows``; return the manifest."""
     eid = export_id(rows)
     stamped = stamp(rows, eid, now or datetime.now(UTC))
-    with replace_dir(out) as tmp:
+    with replace_dir(out, "lakehouse") as tmp:
         return write_files(stamped, tmp, eid, git_revision)
 
 

@@ -39,6 +39,10 @@ def quiet_logs() -> None:
 def run_stage(stage: DatasetStage, dataset: str, params: Path, root: Path = Path()) -> Any:
     """Load params, run ``stage`` on ``dataset`` in the workspace at ``root``, print its summary."""
     quiet_logs()
+    try:
+        config.dataset_name(dataset)
+    except ValueError as err:
+        raise KdgatError(str(err)) from None
     summary = stage(dataset, config.load_params(params), Layout(root))
     if summary is not None:
         print(json.dumps(summary, indent=2, default=float))

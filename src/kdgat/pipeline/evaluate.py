@@ -123,7 +123,7 @@ def _fusion(
     heads = {
         "dqn": count_parameters(fusion.q),
         "avg": 1,
-        "stack": fusion.stacker[-1].coef_.size + 1,
+        "stack": fusion.stacker.parameters,
     }
     pair_costs = {
         f"fusion_{variant}{_suffix(pair)}": (
@@ -155,7 +155,7 @@ def _baseline(model: ModelFiles, scenarios: list[str]) -> tuple[Scored, tuple[fl
 
 
 def _plots(folder: Path, scored: dict[str, Scored], evaluation: dict[str, Any]) -> None:
-    with replace_dir(folder) as tmp:
+    with replace_dir(folder, "evaluation_plots") as tmp:
         for model, by_scenario in scored.items():
             for scenario, (scores, labels, _) in by_scenario.items():
                 write_curves(tmp, f"{scenario}__{model}", scores, labels)

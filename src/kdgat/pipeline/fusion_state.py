@@ -34,7 +34,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     graphs = layout.graphs(dataset)
     stores = {split: open_store(graphs.store(split)) for split in graphs.splits()}
     summary: dict[str, Any] = {"graphs": {split: len(s) for split, s in stores.items()}}
-    with replace_dir(layout.fusion_state(dataset)) as tmp:
+    with replace_dir(layout.fusion_state(dataset), "fusion_state") as tmp:
         for pair, (vgae_name, gat_name) in PAIRS.items():
             vgae, _ = load_typed(layout.model(dataset, vgae_name), VGAE)
             gat, _ = load_typed(layout.model(dataset, gat_name), GraphClassifier)

@@ -103,7 +103,7 @@ def _write_graphs(
 ) -> None:
     """Every split's store (scaled), the vocabulary, the scalers and the meta, atomically."""
     node, edge = scalers
-    with replace_dir(out.dir) as tmp:
+    with replace_dir(out.dir, "graphs") as tmp:
         files = GraphFiles(tmp)
         for split, graphs in splits.items():
             write_store(

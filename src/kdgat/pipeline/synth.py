@@ -16,7 +16,7 @@ DATASET = "synth"
 
 def run(p: config.Params, out: Path) -> int:
     """Write the simulated captures into ``out`` (replaced atomically); return how many."""
-    with replace_dir(out) as tmp:
+    with replace_dir(out, "raw") as tmp:
         files = write_dataset(tmp, seed=p.seed, **p.synth.model_dump())
     print(f"wrote {len(files)} captures to {out}")
     return len(files)

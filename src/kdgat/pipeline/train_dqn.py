@@ -31,7 +31,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     entry.require(layout.fusion_state(dataset), f"fusion_state@{dataset}")
     s, method = dqn_settings(p.dqn), p.threshold.method
     summary = {}
-    with replace_dir(layout.fusion_models(dataset)) as tmp:
+    with replace_dir(layout.fusion_models(dataset), "fusion_models") as tmp:
         for pair in PAIRS:
             train = read_state(layout.state(dataset, pair, TRAIN))
             val = read_state(layout.state(dataset, pair, VAL))

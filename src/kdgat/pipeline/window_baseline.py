@@ -52,23 +52,23 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     model = window_gbt.fit_window_gbt(
         features[TRAIN], labels[TRAIN], b.max_iter, b.learning_rate, b.max_leaf_nodes, p.seed
     )
-    scores = {split: window_gbt.attack_probability(model, x) for split, x in features.items()}
+    scores = {split: model.attack_probability(x) for split, x in features.items()}
     method = p.threshold.method
     threshold = choose_threshold(scores[VAL], labels[VAL], method)
     # Per window: computing its statistics (from Parquet) plus scoring it in a batch.
     extraction_ms = 1000 * seconds[VAL] / max(len(labels[VAL]), 1)
     latency = extraction_ms + ms_per_item(
-        partial(model.predict_proba, features[VAL][: p.batch_size]),
+        partial(model.attack_probability, features[VAL][: p.batch_size]),
         min(len(labels[VAL]), p.batch_size),
     )
-    with replace_dir(layout.model(dataset, NAME).dir) as tmp:
+    with replace_dir(layout.model(dataset, NAME).dir, "model") as tmp:
         out = ModelFiles(tmp)
-        window_gbt.save(model, out.estimator)
+        model.save(out.estimator)
         write_json(out.thresholds, {"threshold": threshold, "method": method})
         card = {
             "model": NAME,
             "features": list(window_stats.FEATURES),
-            "parameters": window_gbt.tree_nodes(model),
+            "parameters": model.nodes,
             "latency_ms": latency,
         }
         write_json(out.card, card)

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-import torch
 from torch import nn
 
-from kdgat.io import atomic_path, write_json
+from kdgat.io import write_json
 from kdgat.layout import ModelFiles
 from kdgat.models import registry
 from kdgat.models.sizes import count_parameters
+from kdgat.models.weights import load_weights, save_weights
 from kdgat.revision import git_revision
 
 
 def save_model(files: ModelFiles, kind: str, arguments: dict[str, Any], model: nn.Module) -> None:
     """The weights file: enough to rebuild the model without Lightning or params.yaml."""
-    with atomic_path(files.weights) as tmp:
-        torch.save({"kind": kind, "arguments": arguments, "state_dict": model.state_dict()}, tmp)
+    payload = {"kind": kind, "arguments": arguments, "state_dict": model.state_dict()}
+    save_weights(files.weights, payload)
 
 
 Model = TypeVar("Model", bound=nn.Module)
@@ -34,7 +34,7 @@ def load_typed(files: ModelFiles, kind: type[Model]) -> tuple[Model, dict[str, A
 
 def load_model(files: ModelFiles) -> tuple[nn.Module, dict[str, Any]]:
     """The model saved in ``files`` (eval mode) and its constructor arguments."""
-    saved = torch.load(files.weights, map_location="cpu", weights_only=False)
+    saved = load_weights(files.weights, "dvc repro")
     model = registry.build(saved["kind"], saved["arguments"])
     model.load_state_dict(saved["state_dict"])
     return model.eval(), saved["arguments"]

@@ -1,0 +1,56 @@
+"""The boosted trees kept as plain arrays: the same scores as scikit-learn, no pickle."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from kdgat.baselines.window_gbt import BoostedTrees, fit_window_gbt
+from kdgat.errors import KdgatError
+
+
+def windows(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 5))
+    y = ((x[:, 0] + 0.5 * x[:, 3] > 0.3) ^ (rng.random(n) < 0.05)).astype(np.int64)
+    x[rng.random(x.shape) < 0.05] = np.nan  # missing statistics take the learnt side
+    return x, y
+
+
+def test_scores_equal_sklearns_and_survive_a_round_trip(tmp_path: Path) -> None:
+    x, y = windows()
+    sklearn_model = HistGradientBoostingClassifier(
+        max_iter=30, learning_rate=0.1, max_leaf_nodes=15, class_weight="balanced", random_state=3
+    ).fit(x, y)
+    trees = fit_window_gbt(x, y, max_iter=30, learning_rate=0.1, max_leaf_nodes=15, seed=3)
+    trees.save(tmp_path / "model.npz")
+    loaded = BoostedTrees.load(tmp_path / "model.npz")
+    np.testing.assert_allclose(
+        loaded.attack_probability(x), sklearn_model.predict_proba(x)[:, 1], rtol=1e-9
+    )
+    assert loaded.nodes == sum(len(t[0].nodes) for t in sklearn_model._predictors)
+
+
+class Planted:
+    """Records that unpickling ran code."""
+
+    ran = False
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (Planted.mark, ())
+
+    @staticmethod
+    def mark() -> None:
+        Planted.ran = True
+
+
+def test_a_pickle_under_the_models_name_is_refused_and_never_run(tmp_path: Path) -> None:
+    path = tmp_path / "model.npz"
+    path.write_bytes(pickle.dumps(Planted()))
+    with pytest.raises(KdgatError, match="re-run `dvc repro window_baseline`"):
+        BoostedTrees.load(path)
+    assert not Planted.ran
