@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "can-train-and-test-set_01"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """xdist groups and a longest-first order (tests/parallel.py)."""
     group_and_order(items)

@@ -8,7 +8,6 @@ imported only when one of their commands runs, so ``kdgat graphs`` stays light.
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from kdgat import config
-from kdgat.errors import KdgatError, StoppedBySignalError
+from kdgat.errors import KdgatError
 from kdgat.layout import Layout
 
 # Command name -> the module whose ``register(app, name)`` adds it.
@@ -79,6 +78,10 @@ def check_config(
 ) -> None:
     """Validate params.yaml and the catalog; print the datasets the pipeline runs over."""
     p, c = config.load(params, catalog)
+    if p.hpo.space:
+        from kdgat.hpo.space import check_spaces
+
+        check_spaces(config.read_yaml(params), p.hpo.space, params)
     for name in p.datasets:
         entry = c.datasets[name]
         typer.echo(f"{name}: {entry.domain}/{entry.format} from {entry.source}")
@@ -246,18 +249,11 @@ def report(params: ParamsOption = config.PARAMS_FILE) -> None:
 
 def run(args: list[str] | None = None) -> None:
     """Run the CLI: known errors print one clean message and exit 1, never a traceback."""
-    from kdgat.pipeline.entry import quiet_logs
+    from kdgat.pipeline.entry import guarded, quiet_logs
 
     quiet_logs()
-    try:
-        # Standalone: click shows usage errors and exits 2 itself; our errors reach us here.
-        app(args=args, prog_name="kdgat")
-    except KdgatError as err:
-        typer.echo(f"error: {err}", err=True)
-        sys.exit(1)
-    except StoppedBySignalError as err:
-        typer.echo(str(err), err=True)
-        sys.exit(128 + err.signum)  # like a process killed by the signal: DVC sees a failure
+    # Standalone: click shows usage errors and exits 2 itself; our errors reach guarded.
+    guarded(lambda: app(args=args, prog_name="kdgat"))
 
 
 def main() -> None:

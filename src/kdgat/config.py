@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -51,6 +52,17 @@ class Frozen(BaseModel):
     """Base of every model: immutable, and an unknown key is an error, not ignored."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """``epochs: true`` is a mistake, not 1 (pydantic's lax mode would take it)."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            types = set(getattr(annotation, "__args__", ())) or {annotation}
+            if types & {int, float} and bool not in types:
+                raise ValueError("must be a number, not true/false")
+        return value
 
 
 class IngestParams(Frozen):
@@ -375,14 +387,42 @@ def load(params: Path = PARAMS_FILE, catalog: Path = CATALOG_FILE) -> tuple[Para
     return p, c
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice is an error, not the last one wins."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if key in lines:
+                raise DuplicateKeyError(
+                    f"key {key!r} is given twice, on lines {lines[key]} and {line}"
+                )
+            lines[key] = line
+        return super().construct_mapping(node, deep)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping names the same key twice."""
+
+
 def read_yaml(path: Path, error: type[Exception] = ConfigError) -> Any:
-    """A settings file's YAML; a missing file or bad YAML raises ``error`` naming the file."""
+    """A settings file's YAML; a missing, unreadable or invalid file raises ``error`` naming it."""
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys)
     except FileNotFoundError:
         raise error(f"{path}: file not found; run from the repository root") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder; give the path of the YAML file") from None
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except DuplicateKeyError as err:
+        raise error(f"{path}: {err}; keep one of them") from None
     except yaml.YAMLError as err:
         raise error(f"{path}: not valid YAML ({err})") from None
+    except OSError as err:
+        raise error(f"{path}: cannot be read ({err.strerror})") from None
 
 
 def _load(path: Path, model: type[Model]) -> Model:

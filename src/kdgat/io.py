@@ -34,9 +34,12 @@ STAGING = ".staging-"  # then "<pid>-<host>~" and a random suffix
 
 @contextmanager
 def replace_dir(
-    final: Path, kind: str, *, force: bool = False, inputs: Iterable[Path] = ()
+    final: Path, kind: str | None, *, force: bool = False, inputs: Iterable[Path] = ()
 ) -> Iterator[Path]:
     """Yield an empty staging folder that replaces the output folder ``final`` on success.
+
+    ``kind`` None: a folder of the artifact layout that DVC reads file by file (plots),
+    where a marker would be one file too many; it is replaced whatever it holds.
 
     Raises:
         OutputError: ``final`` is not an output this call may replace (nothing is
@@ -49,14 +52,15 @@ def replace_dir(
     tmp.chmod(0o755)  # mkdtemp makes it private; outputs are shared (DVC cache, group clusters)
     try:
         yield tmp
-        (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n")
+        if kind is not None:
+            (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n")
         _swap(tmp, final, before)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
 
 
-def check_target(final: Path, kind: str, force: bool, inputs: list[Path]) -> int | None:
+def check_target(final: Path, kind: str | None, force: bool, inputs: list[Path]) -> int | None:
     """Refuse a ``final`` that replace_dir must not replace; its inode (None: absent)."""
     if final.is_symlink() or (final.exists() and not final.is_dir()):
         raise OutputError(f"{final}: exists and is not a folder; give a new folder for the output")
@@ -73,7 +77,7 @@ def check_target(final: Path, kind: str, force: bool, inputs: list[Path]) -> int
             f"{final}: is the working directory, one of its parents or a repository; "
             "kdgat never replaces it. Fix: give a new folder for the output"
         )
-    if any(final.iterdir()) and output_kind(final) != kind and not force:
+    if kind is not None and any(final.iterdir()) and output_kind(final) != kind and not force:
         raise OutputError(
             f"{final}: exists and is not a kdgat {kind} output (no {MARKER} marker); "
             "nothing was changed. Fix: give a new folder, or add --force if it is an "

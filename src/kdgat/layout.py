@@ -159,9 +159,19 @@ class MetricsFiles:
         return self.dir / "evaluation.json"
 
     @property
-    def plots(self) -> Path:
-        """``plots/``: curves and confusion matrices of the evaluation."""
-        return self.dir / "plots"
+    def roc(self) -> Path:
+        """``plots/roc/``: a ROC curve per scenario and model (a DVC plot folder)."""
+        return self.dir / "plots" / "roc"
+
+    @property
+    def pr(self) -> Path:
+        """``plots/pr/``: a precision-recall curve per scenario and model."""
+        return self.dir / "plots" / "pr"
+
+    @property
+    def confusion(self) -> Path:
+        """``plots/confusion/``: a confusion-matrix figure per model."""
+        return self.dir / "plots" / "confusion"
 
 
 @dataclass(frozen=True)

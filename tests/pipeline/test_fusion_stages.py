@@ -117,10 +117,10 @@ def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path)
 
 def test_plots_and_report_table(evaluated: Path) -> None:
     layout = Layout(evaluated)
-    plots = layout.metrics(DATASET).plots
+    plots = layout.metrics(DATASET)
     for model in [*SINGLE, *FUSED, "window_gbt"]:
-        assert (plots / "confusion" / f"{model}.png").stat().st_size > 1000
-        roc = (plots / "roc" / f"{SCENARIOS[0]}__{model}.csv").read_text().splitlines()
+        assert (plots.confusion / f"{model}.png").stat().st_size > 1000
+        roc = (plots.roc / f"{SCENARIOS[0]}__{model}.csv").read_text().splitlines()
         assert roc[0] == "fpr,tpr"
         assert roc[-1] == "1,1"
     table = evaluation_table([DATASET], layout)

@@ -250,10 +250,9 @@ def sort_by_time(path: Path, row_group_size: int) -> None:
     with atomic_path(path) as tmp:
         con = duckdb.connect()
         con.execute("SET memory_limit = '1GB'")
-        con.execute(
-            f"COPY (SELECT * FROM read_parquet('{path}') ORDER BY timestamp, source_row) "
-            f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE {row_group_size}, COMPRESSION zstd)"
-        )
+        # Paths go through the relation API, never into SQL text: a capture may be named "it's".
+        ordered = con.read_parquet(str(path)).order("timestamp, source_row")
+        ordered.write_parquet(str(tmp), compression="zstd", row_group_size=row_group_size)
         con.close()
         sorted_schema = pq.read_schema(tmp)
         if not sorted_schema.equals(schema):  # DuckDB may widen types: restore ours

@@ -26,14 +26,14 @@ def _write_csv(path: Path, names: tuple[str, str], a: np.ndarray, b: np.ndarray)
     path.write_text(f"{names[0]},{names[1]}\n{rows}\n")
 
 
-def write_curves(root: Path, name: str, scores: np.ndarray, labels: np.ndarray) -> None:
+def write_curves(roc: Path, pr: Path, name: str, scores: np.ndarray, labels: np.ndarray) -> None:
     """``roc/<name>.csv`` (fpr, tpr) and ``pr/<name>.csv`` (recall, precision), if both classes."""
     if labels.all() or not labels.any():
         return
     fpr, tpr, _ = metrics.roc_curve(labels, scores)
-    _write_csv(root / "roc" / f"{name}.csv", ("fpr", "tpr"), *_thin(fpr, tpr))
+    _write_csv(roc / f"{name}.csv", ("fpr", "tpr"), *_thin(fpr, tpr))
     precision, recall, _ = metrics.precision_recall_curve(labels, scores)
-    _write_csv(root / "pr" / f"{name}.csv", ("recall", "precision"), *_thin(recall, precision))
+    _write_csv(pr / f"{name}.csv", ("recall", "precision"), *_thin(recall, precision))
 
 
 def confusion_figure(path: Path, model: str, matrices: dict[str, dict[str, int]]) -> None:

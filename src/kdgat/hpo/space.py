@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from kdgat.config import Params, SearchDimension, describe
 from kdgat.errors import HPOError
+from kdgat.pipeline.models import searchable
 
 # Model sections whose own lr / epochs / batch_size override the top-level ones.
 OVERRIDABLE = ("lr", "epochs", "batch_size")
@@ -95,3 +96,14 @@ def check_space(
                 f"{file}: hpo.space.{model}.{key} has no effect: {model}.{key} is set and "
                 f"overrides it; fix: tune {model}.{key} instead"
             )
+
+
+def check_spaces(raw: Mapping[str, Any], spaces: Mapping[str, Any], file: Path) -> None:
+    """Every model's space in ``hpo.space`` (what ``kdgat check-config`` checks up front)."""
+    for model, dims in spaces.items():
+        if model not in searchable():
+            raise HPOError(
+                f"{file}: hpo.space.{model}: no such searchable model; "
+                f"use one of {', '.join(searchable())}"
+            )
+        check_space(raw, model, dims, file)

@@ -17,13 +17,8 @@ from kdgat.config import Params
 from kdgat.errors import HPOError
 from kdgat.layout import Layout
 from kdgat.pipeline import training
-from kdgat.pipeline.models import MODELS
+from kdgat.pipeline.models import searchable
 from kdgat.training.run import Run, finish, fit
-
-
-def searchable() -> list[str]:
-    """The models a trial can train: every model of the table not distilled from another."""
-    return [m.name for m in MODELS.values() if m.teacher is None]
 
 
 def train(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import sys
@@ -55,7 +56,8 @@ def main(stage: DatasetStage, argv: list[str] | None = None) -> None:
     parser.add_argument("dataset", help="dataset name in params.yaml and the catalog")
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     args = parser.parse_args(argv)
-    guarded(lambda: run_stage(stage, args.dataset, args.params))
+    name = stage.__module__.rsplit(".", 1)[-1]
+    guarded(lambda: run_stage(stage, args.dataset, args.params), f"{name}@{args.dataset}")
 
 
 def require(path: Path, stage: str) -> Path:
@@ -65,12 +67,33 @@ def require(path: Path, stage: str) -> Path:
     return path
 
 
-def guarded(call: Callable[[], Any]) -> None:
-    """Run ``call``; a known error prints one line and exits 1, a stop signal exits 128+signum."""
+def guarded(call: Callable[[], Any], dvc_stage: str | None = None) -> None:
+    """Run ``call``; a known error prints one message and exits 1, a stop signal 128+signum.
+
+    ``dvc_stage``: the dvc.yaml stage running, whose outputs DVC deleted before it ran;
+    the message then ends with the command that restores the last good ones.
+    """
+    restore = (
+        f"\nDVC removed this stage's previous outputs before running it; restore them "
+        f"with `dvc checkout {dvc_stage}`"
+        if dvc_stage
+        else ""
+    )
     try:
         call()
     except KdgatError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {err}{restore}", file=sys.stderr)
+        sys.exit(1)
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" writing {err.filename}" if err.filename else ""
+        print(
+            f"error: {err.strerror}{where}: the disk or your quota is full. Nothing "
+            f"half-written was kept; free space (`kdgat doctor` lists leftovers) and run "
+            f"again{restore}",
+            file=sys.stderr,
+        )
         sys.exit(1)
     except StoppedBySignalError as err:
         print(str(err), file=sys.stderr)

@@ -11,8 +11,8 @@ threshold was chosen on validation by the stage that trained the model.
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +28,7 @@ from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
 from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import replace_dir, write_json
-from kdgat.layout import Layout, ModelFiles
+from kdgat.layout import Layout, MetricsFiles, ModelFiles
 from kdgat.models.registry import attack_score
 from kdgat.models.sizes import count_parameters
 from kdgat.pipeline import entry
@@ -72,7 +72,7 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         for model in scored
     }
     metrics = layout.metrics(dataset)
-    _plots(metrics.plots, scored, evaluation)
+    _plots(metrics, scored, evaluation)
     write_json(metrics.evaluation, json_ready(evaluation))
     return evaluation
 
@@ -154,12 +154,17 @@ def _baseline(model: ModelFiles, scenarios: list[str]) -> tuple[Scored, tuple[fl
     return scored, (float(card["latency_ms"]), int(card.get("parameters", 0)))
 
 
-def _plots(folder: Path, scored: dict[str, Scored], evaluation: dict[str, Any]) -> None:
-    with replace_dir(folder, "evaluation_plots") as tmp:
+def _plots(files: MetricsFiles, scored: dict[str, Scored], evaluation: dict[str, Any]) -> None:
+    # Three DVC plot folders, each replaced whole; DVC parses every file in them (no marker).
+    with ExitStack() as stack:
+        roc, pr, confusion = (
+            stack.enter_context(replace_dir(folder, None))
+            for folder in (files.roc, files.pr, files.confusion)
+        )
         for model, by_scenario in scored.items():
             for scenario, (scores, labels, _) in by_scenario.items():
-                write_curves(tmp, f"{scenario}__{model}", scores, labels)
-            confusion_figure(tmp / "confusion" / f"{model}.png", model, evaluation[model])
+                write_curves(roc, pr, f"{scenario}__{model}", scores, labels)
+            confusion_figure(confusion / f"{model}.png", model, evaluation[model])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -86,4 +86,4 @@ def main(argv: list[str] | None = None) -> None:
     """``python stages/export.py``: the same as ``kdgat export`` with its defaults."""
     entry.quiet_logs()
     layout = Layout()
-    entry.guarded(lambda: export(layout.params, layout.catalog, layout.lakehouse))
+    entry.guarded(lambda: export(layout.params, layout.catalog, layout.lakehouse), "export")

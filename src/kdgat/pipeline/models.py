@@ -44,3 +44,8 @@ CURRICULUM_SCORER = "vgae"
 def trained_by(stage: str) -> list[TrainedModel]:
     """The models a stage trains, in table order."""
     return [m for m in MODELS.values() if m.stage == stage]
+
+
+def searchable() -> list[str]:
+    """The models an HPO trial can train: every model of the table not distilled from another."""
+    return [m.name for m in MODELS.values() if m.teacher is None]

@@ -27,4 +27,4 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     args = parser.parse_args(argv)
-    entry.guarded(lambda: run(config.load_params(args.params), Layout().raw(DATASET)))
+    entry.guarded(lambda: run(config.load_params(args.params), Layout().raw(DATASET)), "synth")

@@ -33,7 +33,7 @@ NAME = "window_gbt"
 def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     """Fit on the training windows, threshold on validation, score every split."""
     graphs = layout.graphs(dataset)
-    meta = json.loads(graphs.meta.read_text())
+    meta = json.loads(entry.require(graphs.meta, f"graphs@{dataset}").read_text())
     if meta["domain"] != "can":
         raise KdgatError(
             f"{dataset}: the window baseline reads CAN frames; this dataset is {meta['domain']}. "

@@ -16,6 +16,12 @@ def advise(report: Report) -> list[str]:
     lines: list[str] = []
     if report.remote_problem:
         lines.append(report.remote_problem)
+    if report.leftovers:
+        lines.append(
+            f"{len(report.leftovers)} staging folders or files of killed runs "
+            f"({', '.join(str(p.relative_to(report.root)) for p in report.leftovers)}): "
+            "`kdgat doctor --clean` removes them"
+        )
     if outs and sum(not o.cached for o in outs) == len(outs):
         lines.append(
             f"the local cache {report.cache_dir} holds none of the {len(outs)} outputs: "

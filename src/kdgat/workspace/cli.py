@@ -133,12 +133,24 @@ def pull(
     typer.echo(transfer(_root(), "pull", remote, targets or [], jobs, force))
 
 
-def doctor(remote: NameOption = None) -> None:
+def doctor(
+    remote: NameOption = None,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="remove the staging leftovers of killed runs")
+    ] = False,
+) -> None:
     """What the workspace, the local cache and the remote hold, and how to restore the rest."""
+    from kdgat.io import remove_leftovers
     from kdgat.workspace.advice import render
     from kdgat.workspace.doctor import diagnose
 
-    typer.echo(render(diagnose(_root(), remote)))
+    report = diagnose(_root(), remote)
+    if clean and report.leftovers:
+        for folder in sorted({p.parent for p in report.leftovers}):
+            for path in remove_leftovers(folder):
+                typer.echo(f"removed {path}")
+        report = diagnose(_root(), remote)
+    typer.echo(render(report))
 
 
 def cluster_config(

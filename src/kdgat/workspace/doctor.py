@@ -11,10 +11,11 @@ retrain everything. The doctor reads the same facts DVC does (`dvc data status`,
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from kdgat import io
 from kdgat.errors import RemoteError
 from kdgat.workspace import preflight
 from kdgat.workspace.dvc import open_repo
@@ -49,6 +50,7 @@ class Report:
     missing_inputs: list[str]  # deps that are nobody's output and are gone (raw data)
     remote: preflight.Remote | None = None
     remote_problem: str | None = None
+    leftovers: list[Path] = field(default_factory=list)  # staging of killed runs (kdgat.io)
 
 
 def diagnose(root: Path, remote_name: str | None = None) -> Report:
@@ -81,7 +83,14 @@ def diagnose(root: Path, remote_name: str | None = None) -> Report:
     ]
     files, size = _tally(cache_dir / "files")
     stale, gone = _pipeline(pipeline, produced)
-    return Report(root, cache_dir, files, size, outputs, stale, gone, remote, problem)
+    left = staging_leftovers(root, [o.path for o in outputs])
+    return Report(root, cache_dir, files, size, outputs, stale, gone, remote, problem, left)
+
+
+def staging_leftovers(root: Path, outputs: Iterable[str]) -> list[Path]:
+    """Hidden staging files and folders that killed runs left beside the outputs."""
+    folders = {(root / path).parent for path in outputs}
+    return sorted(p for folder in folders for p in io.leftovers(folder))
 
 
 def _remote(root: Path, name: str | None) -> tuple[preflight.Remote | None, str | None]:
