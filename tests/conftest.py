@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .parallel import group_and_order
+from .parallel import Scheduling, order
 from .s3_server import moto_s3, rclone_s3  # noqa: F401  (real local S3 servers, scripts/ci/)
 from .slurm_cluster import requeue_job, slurm_cluster  # noqa: F401  (a real SLURM cluster)
 from .tiny import graphs_root, trained  # noqa: F401  (tiny dataset and models, built once)
@@ -15,10 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "can-train-and-test-set_01"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into scheduling groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """xdist groups and a longest-first order (tests/parallel.py)."""
-    group_and_order(items)
+    """Longest tests first (tests/parallel.py)."""
+    order(items)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Scheduling:
+    """The SLURM tests together on one worker (tests/parallel.py)."""
+    return Scheduling(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -2,9 +2,10 @@
 
 * ``built_once``: a session folder built by one worker and reused by the others
   (the reproduced workspace costs a minute; building it twice would cost two).
-* ``group_and_order``: tests that share a mutable session fixture or one service
-  run on one worker (``xdist_group``), and the longest groups are collected first,
-  so they start first.
+* ``Scheduling``: the SLURM tests run on one worker (they share one machine-wide
+  cluster, which a second worker would try to start again); every other test is
+  scheduled on its own. (xdist's ``loadgroup`` marks do not group under pytest 9.)
+* ``order``: the longest tests are collected first, so they start first.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from xdist.scheduler import LoadScopeScheduling
 
 BUILT = ".built"
+SLURM = "tests/slurm/"
+# Longest first; test_requeue.py last among the SLURM tests: its job (tests/slurm_cluster.py)
+# runs while the others do.
+FIRST = (SLURM, "tests/pipeline/test_incremental.py", "tests/pipeline/test_experiments")
 
 
 def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
-    """A folder ``build`` filled once per test run, whichever worker asks first."""
+    """A folder ``build`` filled once per test run, whichever worker asks first (read-only)."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         folder = factory.mktemp(name)
         build(folder)
@@ -37,26 +43,19 @@ def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path
     return folder
 
 
-# A test using one of these fixtures runs on the worker that holds it: they are written
-# by tests (the tiny trained workspace gets its fusion stages) or are one machine-wide
-# service (the SLURM cluster).
-GROUPS = {"slurm_cluster": "slurm", "requeue_job": "slurm", "trained": "tiny"}
-# Longest first, so the scheduler starts them first; test_requeue.py last in its group:
-# its job (tests/slurm_cluster.py) runs while the group's other tests do.
-FIRST = ("tests/slurm/", "tests/pipeline/test_incremental.py", "tests/pipeline/test_experiments")
+class Scheduling(LoadScopeScheduling):
+    """One scope for the SLURM tests, one per test for the rest."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return SLURM if nodeid.startswith(SLURM) else nodeid
 
 
-def group_and_order(items: list[pytest.Item]) -> None:
-    """Mark each item's xdist group and sort the collection (same order on every worker)."""
-    for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        group = next((g for f, g in GROUPS.items() if f in fixtures), None)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+def order(items: list[pytest.Item]) -> None:
+    """Sort the collection longest-first (the same order on every worker)."""
 
     def rank(item: pytest.Item) -> tuple[int, bool]:
         path = item.nodeid
         first = next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
-        return first, path.startswith("tests/slurm/test_requeue.py")
+        return first, path.startswith(f"{SLURM}test_requeue.py")
 
     items.sort(key=rank)  # stable: collection order within each rank

@@ -6,6 +6,7 @@ Built once per test session and shared by the training, fusion and evaluation te
 from __future__ import annotations
 
 import importlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from kdgat.config import GraphParams, load_params
 from kdgat.layout import Layout
 
 from .helpers import synthetic_graphs
+from .parallel import built_once
 
 DATASET = "tiny"
 REPO = Path(__file__).resolve().parents[1]
@@ -48,13 +50,14 @@ def trained(graphs_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     distill and the other classifiers' (``kdgat.pipeline.models``), teachers first."""
     from kdgat.pipeline.models import MODELS
 
-    root = tmp_path_factory.mktemp("trained")
-    (root / "data").mkdir()
-    for part in ("graphs", "processed"):
-        (root / "data" / part).symlink_to(graphs_root / "data" / part)
-    layout = Layout(root)
-    layout.params.write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    p = load_params(layout.params)
-    for stage in dict.fromkeys(m.stage for m in MODELS.values()):  # table order: teachers first
-        importlib.import_module(f"kdgat.pipeline.{stage}").run(DATASET, p, layout)
-    return root
+    def build(root: Path) -> None:
+        (root / "data").mkdir()
+        for part in ("graphs", "processed"):
+            shutil.copytree(graphs_root / "data" / part, root / "data" / part)
+        layout = Layout(root)
+        layout.params.write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+        p = load_params(layout.params)
+        for stage in dict.fromkeys(m.stage for m in MODELS.values()):  # teachers first
+            importlib.import_module(f"kdgat.pipeline.{stage}").run(DATASET, p, layout)
+
+    return built_once(tmp_path_factory, "trained", build)

@@ -393,7 +393,7 @@ class _UniqueKeys(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         lines: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             line = key_node.start_mark.line + 1
             if key in lines:
                 raise DuplicateKeyError(
@@ -420,9 +420,9 @@ def read_yaml(path: Path, error: type[Exception] = ConfigError) -> Any:
     except DuplicateKeyError as err:
         raise error(f"{path}: {err}; keep one of them") from None
     except yaml.YAMLError as err:
-        raise error(f"{path}: not valid YAML ({err})") from None
+        raise error(f"{path}: not valid YAML ({err}); fix it where the message points") from None
     except OSError as err:
-        raise error(f"{path}: cannot be read ({err.strerror})") from None
+        raise error(f"{path}: cannot be read ({err.strerror}); give a readable file") from None
 
 
 def _load(path: Path, model: type[Model]) -> Model:
@@ -443,7 +443,7 @@ def describe(err: ValidationError, path: Path, model: type[BaseModel]) -> str:
             allowed = _allowed_keys(model, error["loc"][:-1])
             message = f"unknown key; allowed keys here: {', '.join(allowed)}"
         elif error["type"] == "missing":
-            message = "required key is missing"
+            message = "required key is missing; add it"
         lines.append(f"  {key}: {message}")
     return "\n".join(lines)
 

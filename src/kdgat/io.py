@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kdgat.errors import OutputError
+from kdgat.errors import KdgatError, OutputError
 
 MARKER = ".kdgat-output"
 STAGING = ".staging-"  # then "<pid>-<host>~" and a random suffix
@@ -96,8 +96,9 @@ def output_kind(folder: Path) -> str | None:
 
 def _within(path: Path, folder: Path) -> bool:
     """Whether ``path`` is ``folder`` or inside it (as given, or with links resolved)."""
-    base = folder.resolve()
-    return any(p == base or base in p.parents for p in (path.absolute(), path.resolve()))
+    base = Path(os.path.realpath(folder))  # realpath: a link loop is no error here
+    real = Path(os.path.realpath(path))
+    return any(p == base or base in p.parents for p in (path.absolute(), real))
 
 
 def _protected(folder: Path) -> bool:
@@ -184,6 +185,22 @@ def atomic_path(final: Path) -> Iterator[Path]:
         tmp.replace(final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def read_json(path: Path, fix: str) -> Any:
+    """A JSON file kdgat wrote; missing, unreadable or cut short, it is an error naming ``fix``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KdgatError(f"{path}: not found; {fix}") from None
+    except IsADirectoryError:
+        raise KdgatError(f"{path}: is a folder, not a JSON file; {fix}") from None
+    except UnicodeDecodeError as err:
+        raise KdgatError(f"{path}: not UTF-8 text (byte {err.start}): damaged; {fix}") from None
+    except json.JSONDecodeError as err:
+        raise KdgatError(f"{path}: not valid JSON ({err}): cut short or edited; {fix}") from None
+    except OSError as err:
+        raise KdgatError(f"{path}: cannot be read ({err.strerror}); {fix}") from None
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -190,6 +190,11 @@ class Layout:
         """``data/catalog.yaml``: where each dataset comes from and how to read it."""
         return self.root / "data" / "catalog.yaml"
 
+    @property
+    def sources_lock(self) -> Path:
+        """``data/sources.lock``: sha256 of remote sources recorded at their first fetch."""
+        return self.root / "data" / "sources.lock"
+
     def raw(self, dataset: str) -> Path:
         """``data/raw/<dataset>/``: raw captures, fetched or written by synth."""
         return self.root / "data" / "raw" / dataset

@@ -83,7 +83,7 @@ def test_fetch_https_verifies_the_checksum(server: str, tmp_path: Path) -> None:
     )
     assert [p.name for p in fetch(entry, tmp_path / "raw")] == ["c.csv"]
     wrong = entry.model_copy(update={"sha256": {"c.csv": "0" * 64}})
-    with pytest.raises(SourceError, match="does not match the catalog's"):
+    with pytest.raises(SourceError, match=r"does not match 0+ of the catalog"):
         fetch(wrong, tmp_path / "raw2")
     assert not (tmp_path / "raw2").exists()
 

@@ -178,7 +178,7 @@ def test_unknown_domain_names_the_manifest_and_the_known_ones(tmp_path: Path) ->
     layout = Layout(tmp_path)
     manifest = layout.processed("d").manifest
     manifest.parent.mkdir(parents=True)
-    manifest.write_text(json.dumps({"domain": "lin", "captures": []}))
+    manifest.write_text(json.dumps({"schema_version": 1, "domain": "lin", "captures": []}))
     with pytest.raises(
         KdgatError, match=rf"{re.escape(str(manifest))}: unknown domain 'lin'.*can, netflow"
     ):

@@ -6,6 +6,7 @@ They run in-process on ``Layout(trained)`` (``kdgat.pipeline.<stage>.run``), in 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -52,13 +53,15 @@ METRICS = {
 
 
 @pytest.fixture(scope="module")
-def evaluated(trained: Path) -> Path:
-    """window_baseline, fusion_state, train_dqn and evaluate, run in order."""
-    layout = Layout(trained)
+def evaluated(trained: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """window_baseline, fusion_state, train_dqn and evaluate, run in order (in a copy)."""
+    root = tmp_path_factory.mktemp("evaluated") / "ws"
+    shutil.copytree(trained, root)  # the trained workspace is shared read-only
+    layout = Layout(root)
     p = load_params(layout.params)
     for stage in (window_baseline, fusion_state, train_dqn, evaluate):
         stage.run(DATASET, p, layout)
-    return trained
+    return root
 
 
 def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Path) -> None:

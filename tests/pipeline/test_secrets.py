@@ -51,7 +51,9 @@ def test_r2_remote_keeps_credentials_out_of_tracked_files(tmp_path: Path) -> Non
     assert refused.returncode == 1
     assert "--local" in refused.stderr
     run([*r2, "--default"], root)  # the shared settings: tracked, no secret
-    run([*r2, "--local", *keys], root)  # this clone's keys
+    # This clone's keys; the secret from the environment, never on the command line (`ps`).
+    run([*r2, "--local", *keys[:2]], root, extra_env={"KDGAT_SECRET_ACCESS_KEY": secret})
+    assert (root / ".dvc" / "config.local").stat().st_mode & 0o777 == 0o600
 
     tracked = read_config(root, "repo")
     assert tracked["remote"]["r2"] == {

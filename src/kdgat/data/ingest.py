@@ -20,13 +20,15 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
 from kdgat.config import DatasetEntry
 from kdgat.data.catalog import Capture, resolve
 from kdgat.data.formats import Format, get_format
-from kdgat.data.schema import SCHEMA_VERSION, Validated, validate_flows, validate_frames
+from kdgat.data.formats._common import require_file
+from kdgat.data.schema import EMPTY_ROW, SCHEMA_VERSION, Validated, validate_flows, validate_frames
 from kdgat.data.sources import verify_checksums
 from kdgat.errors import FormatError, ValidationError
 from kdgat.io import atomic_path, replace_dir, write_json
@@ -48,7 +50,9 @@ class CaptureReport:
     source: str
     rows: int = 0
     bad_rows: int = 0
+    empty_rows: int = 0  # of the bad rows: every field empty (not held against the threshold)
     out_of_order_rows: int = 0
+    duplicate_frames: int = 0  # same timestamp, id and payload as another frame: kept, flagged
     extended_id_rows: int = 0
     attack_rows: int = 0
     attack_fraction: float = 0.0
@@ -197,6 +201,13 @@ def ingest_capture(
         sink.discard()
         raise
     report.content_hash = sink.content.hexdigest()
+    if report.duplicate_frames:
+        log.warning(
+            "%s: %d frames repeat another one exactly (timestamp, id, payload); kept, "
+            "and counted in the report's duplicate_frames",
+            capture.path,
+            report.duplicate_frames,
+        )
     if report.out_of_order_rows:
         sort_by_time(staged, row_group_size)
     return report, staged
@@ -207,6 +218,7 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
     good, bad = batch.good, batch.bad
     report.rows += good.num_rows + bad.num_rows
     report.bad_rows += bad.num_rows
+    report.empty_rows += int(pc.sum(pc.equal(bad["reason"], EMPTY_ROW)).as_py() or 0)
     report.first_bad += [
         f"row {r}: {why}"
         for r, why in zip(bad["source_row"].to_pylist(), bad["reason"].to_pylist(), strict=True)
@@ -215,6 +227,8 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
         return last_timestamp
     ts = good["timestamp"].to_numpy()
     report.out_of_order_rows += int(np.count_nonzero(np.diff(ts, prepend=last_timestamp) < 0))
+    if "payload" in good.column_names:
+        report.duplicate_frames += duplicate_frames(good)
     report.attack_rows += int(np.count_nonzero(good["label"].to_numpy()))
     if "extended" in good.column_names:
         report.extended_id_rows += int(
@@ -223,14 +237,27 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
     return float(ts[-1])
 
 
+def duplicate_frames(frames: pa.Table) -> int:
+    """Frames of a batch equal to another one in timestamp, id and payload (a logger's echo)."""
+    ts = frames["timestamp"].to_numpy()
+    order = np.argsort(ts, kind="stable")
+    tied = np.flatnonzero(np.diff(ts[order]) == 0)
+    if tied.size == 0:  # the usual case: no two frames share a timestamp
+        return 0
+    rows = np.unique(np.concatenate([order[tied], order[tied + 1]]))
+    keys = frames.select(["timestamp", "arbitration_id", "payload"]).take(pa.array(rows))
+    return keys.num_rows - keys.group_by(keys.column_names).aggregate([]).num_rows
+
+
 def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set[str]) -> None:
     """Fail on an empty capture or one with too many bad rows."""
     if report.rows == 0:
         raise FormatError(capture.path, "no data rows", "check that the file is complete")
-    fraction = report.bad_rows / report.rows
+    bad, rows = report.bad_rows - report.empty_rows, report.rows - report.empty_rows
+    fraction = bad / rows if rows else 1.0
     if fraction > max_bad:
         raise ValidationError(
-            f"{capture.path}: {report.bad_rows} of {report.rows} rows ({fraction:.2%}) are "
+            f"{capture.path}: {bad} of {rows} rows ({fraction:.2%}) are "
             f"invalid, above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
             + "\n  ".join(report.first_bad)
             + "\nFix: repair the file, or raise ingest.max_bad_fraction to quarantine them"
@@ -238,7 +265,8 @@ def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set
         )
     if "good" not in written:
         raise ValidationError(
-            f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}"
+            f"{capture.path}: every row is invalid; first bad rows: {report.first_bad}. "
+            "Fix: check that the file is a capture of the format the catalog names"
         )
     good = report.rows - report.bad_rows
     report.attack_fraction = report.attack_rows / good
@@ -276,7 +304,7 @@ def ingest_captures(
     captures = list(captures)
     reports: dict[str, CaptureReport] = {}
     seen: dict[str, str] = {}
-    total = sum(c.path.stat().st_size for c in captures)
+    total = sum(require_file(c.path) for c in captures)  # every input is a file, before any work
     with bar(total, f"ingest {label}".strip(), unit="B") as progress:
         for capture in captures:
             report, staged = ingest_capture(capture, fmt, out_dir, row_group_size, max_bad_fraction)
@@ -301,7 +329,7 @@ def ingest_captures(
                 report.output = str(final.relative_to(out_dir))
                 seen[report.content_hash] = capture.name
             reports[capture.name] = report
-            progress.update(capture.path.stat().st_size)
+            progress.update(require_file(capture.path))
     return summarise(reports, fmt)
 
 
@@ -320,6 +348,7 @@ def summarise(reports: dict[str, CaptureReport], fmt: Format) -> dict[str, Any]:
         "rows": rows,
         "bad_rows": sum(r.bad_rows for r in reports.values()),
         "out_of_order_rows": sum(r.out_of_order_rows for r in unique.values()),
+        "duplicate_frames": sum(r.duplicate_frames for r in unique.values()),
         "attack_fraction": attack / rows if rows else 0.0,
         "captures": {name: asdict(r) for name, r in reports.items()},
     }
@@ -378,6 +407,8 @@ def ingest_files(
     ``out`` must be new or an earlier ingest output (``force``: an older kdgat's).
     """
     fmt = get_format(format_name)
+    for file in files:  # before anything is written or replaced
+        require_file(file)
     captures = [Capture(f, f.name.split(".")[0], split) for f in sorted(files)]
     names = [c.name for c in captures]
     if len(set(names)) != len(names):
@@ -403,6 +434,8 @@ def format_report(report: dict[str, Any]) -> str:
         note = f"duplicate of {r['duplicate_of']}" if r["duplicate_of"] else ""
         if r["out_of_order_rows"]:
             note += f" {r['out_of_order_rows']} rows re-sorted by time"
+        if r.get("duplicate_frames"):
+            note += f" {r['duplicate_frames']} duplicate frames (kept)"
         lines.append(
             f"{name:<55} {r['split']:<32} {r['rows']:>9,} {r['bad_rows']:>5} "
             f"{r['attack_fraction']:>8.4f}  {note}".rstrip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -20,8 +21,10 @@ import requests
 from tqdm import tqdm
 
 from kdgat.config import DatasetEntry
+from kdgat.data import archives
 from kdgat.errors import SourceError
-from kdgat.io import MARKER, replace_dir
+from kdgat.io import MARKER, replace_dir, write_json
+from kdgat.layout import Layout
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16  # small, so a cut connection loses little of what it delivered
@@ -42,13 +45,62 @@ def fetch(entry: DatasetEntry, dest: Path, force: bool = False, root: Path = Pat
     remote = source.startswith(("https://", "http://", "hf://"))
     with replace_dir(dest, "raw", force=force, inputs=[] if remote else [root / source]) as tmp:
         if source.startswith(("https://", "http://")):
-            download(source, tmp / Path(urlparse(source).path).name, dest.parent / ".downloads")
+            _fetch_url(entry, dest, tmp, Layout(root).sources_lock)
         elif source.startswith("hf://"):
             _fetch_hf(source.removeprefix("hf://"), entry, tmp)
+            trust(dest.name, entry, tmp, Layout(root).sources_lock)
         else:
             _link_local(source, tmp, root)
-        verify_checksums(tmp, entry.sha256)
+            verify_checksums(tmp, entry.sha256)
     return sorted(p for p in dest.rglob("*") if p.is_file() and p.name != MARKER)
+
+
+def _fetch_url(entry: DatasetEntry, dest: Path, tmp: Path, lock: Path) -> None:
+    """Download the entry's file, check it, and unpack it if it is an archive."""
+    downloads = dest.parent / ".downloads"
+    name = Path(urlparse(entry.source).path).name
+    file = download(entry.source, downloads / name, downloads)
+    trust(dest.name, entry, downloads, lock, only=[name])
+    if archives.is_archive(file):
+        archives.extract(file, tmp)
+        file.unlink()
+    else:
+        shutil.move(file, tmp / name)
+
+
+def trust(
+    dataset: str, entry: DatasetEntry, folder: Path, lock: Path, only: list[str] | None = None
+) -> None:
+    """Check fetched files against the catalog's sha256, else against ``lock`` (or record them).
+
+    Trust on first use, as ``dvc import-url`` does: the first fetch of a remote source
+    without checksums records them in the lock (commit it), and every later fetch must
+    match. ``only``: the files to check (default: every file under ``folder``).
+    """
+    if entry.sha256:
+        verify_checksums(folder, entry.sha256)
+        return
+    names = only or sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
+    )
+    recorded = json.loads(lock.read_text()) if lock.is_file() else {}
+    known = recorded.get(dataset, {})
+    if known.get("source") == entry.source:
+        verify_checksums(folder, known["sha256"], f"{lock} (recorded at the first fetch)")
+        return
+    recorded[dataset] = {
+        "source": entry.source,
+        "sha256": {n: sha256_of(folder / n) for n in names},
+    }
+    write_json(lock, recorded)
+    log.warning(
+        "%s: first fetch of %s; recorded the sha256 of %d files in %s: commit it, so that "
+        "every later fetch is checked against them",
+        dataset,
+        entry.source,
+        len(names),
+        lock,
+    )
 
 
 def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
@@ -82,7 +134,8 @@ def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
 
 
 def _stream(response: requests.Response, part: Path, offset: int) -> None:
-    total = int(response.headers.get("Content-Length", 0)) + offset
+    length = response.headers.get("Content-Length")
+    total = int(length) + offset if length is not None else 0
     with (
         part.open("ab" if offset else "wb") as out,
         tqdm(total=total or None, initial=offset, unit="B", unit_scale=True, desc=part.stem) as bar,
@@ -90,6 +143,10 @@ def _stream(response: requests.Response, part: Path, offset: int) -> None:
         for chunk in response.iter_content(CHUNK):
             out.write(chunk)
             bar.update(len(chunk))
+    if length is not None and part.stat().st_size != total:  # the server said how much
+        raise requests.ConnectionError(
+            f"the connection ended at {part.stat().st_size} of {total} bytes"
+        )
 
 
 def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
@@ -146,8 +203,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_checksums(root: Path, expected: dict[str, str]) -> None:
-    """Check every file named in ``expected`` (relative to ``root``)."""
+def verify_checksums(root: Path, expected: dict[str, str], where: str = "the catalog") -> None:
+    """Check every file named in ``expected`` (relative to ``root``); ``where`` they come from."""
     for name, digest in expected.items():
         path = root / name
         if not path.exists():
@@ -155,6 +212,6 @@ def verify_checksums(root: Path, expected: dict[str, str]) -> None:
         actual = sha256_of(path)
         if actual != digest.lower():
             raise SourceError(
-                f"{path}: sha256 {actual} does not match the catalog's {digest}; "
+                f"{path}: sha256 {actual} does not match {digest} of {where}; "
                 "the file is corrupt or changed: delete it and fetch again"
             )

@@ -33,15 +33,24 @@ def query(
     ] = None,
     lakehouse: OutOption = LAKEHOUSE,
     params: ParamsOption = config.PARAMS_FILE,
+    unsafe: Annotated[
+        bool,
+        typer.Option(
+            "--unsafe", help="let the SQL read and write files (never with SQL you did not write)"
+        ),
+    ] = False,
 ) -> None:
-    """Run SQL with DuckDB over the local lakehouse, or the S3 copy (--s3 / --uri)."""
+    """Run SQL with DuckDB over the local lakehouse, or the S3 copy (--s3 / --uri).
+
+    The SQL sees the lakehouse's tables and views only: it can read or write no file.
+    """
     from kdgat.lakehouse import query as q
 
     if csv and json:
         raise LakehouseError("choose one of --csv and --json")
     location, endpoint, region = _location(s3, uri, lakehouse, params)
     # Only the tables the SQL reads; s3fs only when the SQL names s3:// paths of its own.
-    con = q.connect(location, endpoint, region, q.tables_for(sql), "s3://" in sql)
+    con = q.connect(location, endpoint, region, q.tables_for(sql), "s3://" in sql, not unsafe)
     names, rows = q.run(con, sql)
     render = q.as_csv if csv else q.as_json if json else q.as_table
     typer.echo(render(names, rows).rstrip("\n"))

@@ -38,12 +38,15 @@ def connect(
     region: str | None = None,
     tables: set[str] | None = None,
     register_s3fs: bool = True,
+    sealed: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the lakehouse's tables and views (see ``views.VIEWS``).
 
     ``tables``: read only these tables (``tables_for(sql)``); the others are empty.
     ``register_s3fs``: on S3, register an s3fs filesystem so SQL may read other s3://
     paths; the lakehouse's own tables never need it (skipping it saves importing s3fs).
+    ``sealed``: the tables are read into memory and then the SQL may touch no file at all
+    (not even the lakehouse's: DuckDB's allowed folders are writable), nor lift that.
     """
     lake = open_lakehouse(location, endpoint_url, region)
     manifests = load_manifests(lake)
@@ -57,7 +60,11 @@ def connect(
     files = files_by_table(manifests)
     if tables is not None:
         files = {table: paths if table in tables else [] for table, paths in files.items()}
-    return attach(lake, files, register_s3fs)
+    con = attach(lake, files, register_s3fs and not sealed, in_memory=sealed)
+    if sealed:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    return con
 
 
 def tables_for(sql: str) -> set[str] | None:
@@ -72,14 +79,27 @@ def tables_for(sql: str) -> set[str] | None:
 
 
 def attach(
-    lake: Lakehouse, files: dict[str, list[str]], register_s3fs: bool = True
+    lake: Lakehouse,
+    files: dict[str, list[str]],
+    register_s3fs: bool = True,
+    in_memory: bool = False,
 ) -> duckdb.DuckDBPyConnection:
-    """A connection whose views read ``files`` (table -> relative paths) of ``lake``."""
+    """A connection whose views read ``files`` (table -> relative paths) of ``lake``.
+
+    On S3 (or ``in_memory``) the files are read once into Arrow tables; a local lakehouse
+    is otherwise read by DuckDB itself, file by file, at each query.
+    """
     con = duckdb.connect()
-    if lake.scheme:
-        if register_s3fs:  # so that SQL can read other s3:// paths too (no httpfs needed)
+    if lake.scheme or in_memory:
+        if lake.scheme and register_s3fs:  # so SQL can read other s3:// paths (no httpfs)
             con.register_filesystem(s3.filesystem(lake.endpoint_url, lake.region))
-        for table, data in fetch_tables(lake, files).items():
+        try:
+            fetched = fetch_tables(lake, files)
+        except (OSError, pa.ArrowInvalid) as err:  # a file a manifest lists is gone or damaged
+            raise LakehouseError(
+                f"{lake.uri}: cannot read it ({err}); re-run `kdgat export`"
+            ) from None
+        for table, data in fetched.items():
             con.register(f"_raw_{table}", data)
     else:
         for table in TABLES:

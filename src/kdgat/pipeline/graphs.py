@@ -8,7 +8,6 @@ writes ``metrics/<ds>/graphs.json``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import xxhash
 
 from kdgat import config
+from kdgat.data.manifest import read_manifest
 from kdgat.graphs import build
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.domains import WindowSpec, get_domain
@@ -46,8 +46,8 @@ def build_graphs(
     metrics: Path,
 ) -> dict[str, Any]:
     """``run`` with the folders given: ``processed`` in, ``out`` and ``metrics`` written."""
-    source = _read_manifest(processed.manifest, dataset)
-    manifest = json.loads(source)
+    manifest = read_manifest(entry.require(processed.manifest, f"ingest@{dataset}"), dataset)
+    source = processed.manifest.read_bytes()
     domain = get_domain(manifest["domain"], processed.manifest)
     spec = window_spec(g)
     plans = build.plan(
@@ -88,10 +88,6 @@ def build_graphs(
 def window_spec(g: config.GraphParams) -> WindowSpec:
     """The window settings of the ``graphs`` params (their defaults live in ``kdgat.config``)."""
     return WindowSpec(**g.model_dump(include={f.name for f in fields(WindowSpec)}))
-
-
-def _read_manifest(path: Path, dataset: str) -> bytes:
-    return entry.require(path, f"ingest@{dataset}").read_bytes()
 
 
 def _write_graphs(

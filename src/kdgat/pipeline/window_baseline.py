@@ -6,7 +6,6 @@ Writes ``models/<dataset>/window_gbt/``: the model, its validation threshold, a 
 
 from __future__ import annotations
 
-import json
 import time
 from functools import partial
 from pathlib import Path
@@ -18,12 +17,13 @@ import pyarrow.parquet as pq
 
 from kdgat.baselines import window_gbt, window_stats
 from kdgat.config import Params
+from kdgat.data.manifest import read_manifest
 from kdgat.errors import KdgatError
 from kdgat.evaluation.latency import ms_per_item
 from kdgat.evaluation.thresholds import choose_threshold
 from kdgat.graphs.store import open_store
 from kdgat.graphs.vocab import Vocabulary
-from kdgat.io import atomic_path, replace_dir, write_json
+from kdgat.io import atomic_path, read_json, replace_dir, write_json
 from kdgat.layout import TRAIN, VAL, Layout, ModelFiles
 from kdgat.pipeline import entry
 
@@ -33,13 +33,14 @@ NAME = "window_gbt"
 def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     """Fit on the training windows, threshold on validation, score every split."""
     graphs = layout.graphs(dataset)
-    meta = json.loads(entry.require(graphs.meta, f"graphs@{dataset}").read_text())
+    fix = f"run `dvc repro graphs@{dataset}`"
+    meta = read_json(entry.require(graphs.meta, f"graphs@{dataset}"), fix)
     if meta["domain"] != "can":
         raise KdgatError(
             f"{dataset}: the window baseline reads CAN frames; this dataset is {meta['domain']}. "
             "Fix: leave it out of the baseline (flow datasets have no frame windows)"
         )
-    vocab = Vocabulary.from_json(json.loads(graphs.vocab.read_text()))
+    vocab = Vocabulary.from_json(read_json(graphs.vocab, fix))
     files = _capture_files(layout, dataset)
     features, labels, seconds = {}, {}, {}
     for split in graphs.splits():
@@ -79,7 +80,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
 def _capture_files(layout: Layout, dataset: str) -> dict[str, Path]:
     """The ingested Parquet file of every capture, by name (from the ingest manifest)."""
     processed = layout.processed(dataset)
-    manifest = json.loads(entry.require(processed.manifest, f"ingest@{dataset}").read_text())
+    manifest = read_manifest(entry.require(processed.manifest, f"ingest@{dataset}"), dataset)
     return {c["name"]: processed.dir / c["file"] for c in manifest["captures"]}
 
 

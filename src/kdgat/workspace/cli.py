@@ -5,6 +5,7 @@ Every command works on the DVC repository that holds the current folder.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,11 +24,20 @@ LocalOption = Annotated[
     bool, typer.Option("--local", help="write to .dvc/config.local (this clone only, untracked)")
 ]
 KeyOption = Annotated[
-    str | None, typer.Option(help="access key id (needs --local; or export AWS_ACCESS_KEY_ID)")
+    str | None,
+    typer.Option(
+        help="access key id to store (needs --local; or export AWS_ACCESS_KEY_ID)",
+        envvar="KDGAT_ACCESS_KEY_ID",
+    ),
 ]
 SecretOption = Annotated[
     str | None,
-    typer.Option(help="secret access key (needs --local; or export AWS_SECRET_ACCESS_KEY)"),
+    typer.Option(
+        help="secret key to store; better: leave it out and type it at the prompt, or set "
+        "KDGAT_SECRET_ACCESS_KEY (a flag is visible to other users in `ps`)",
+        envvar="KDGAT_SECRET_ACCESS_KEY",
+        show_envvar=False,
+    ),
 ]
 Targets = Annotated[list[str] | None, typer.Argument(help="stages or outputs (default: all)")]
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", help="parallel transfers")]
@@ -40,8 +50,13 @@ def _root() -> Path:
 
 
 def _credentials(key: str | None, secret: str | None) -> Credentials | None:
+    if key and secret is None and sys.stdin.isatty():
+        secret = typer.prompt("secret access key", hide_input=True)
     if (key is None) != (secret is None):
-        raise RemoteError("give both --access-key-id and --secret-access-key, or neither")
+        raise RemoteError(
+            "give both the access key id and the secret key (the secret at the prompt, or "
+            "in KDGAT_SECRET_ACCESS_KEY), or neither"
+        )
     return Credentials(key, secret) if key and secret else None
 
 

@@ -39,11 +39,14 @@ def edit_config(root: Path, level: Level) -> Iterator[dict[str, Any]]:
     """
     from dvc.config import Config, ConfigError
 
+    path = root / CONFIG_FILES[level]
     try:
         with Config(dvc_dir=str(root / ".dvc")).edit(level) as conf:
             yield conf
     except ConfigError as err:
-        raise WorkspaceError(f"{root / CONFIG_FILES[level]}: {err}") from err
+        raise WorkspaceError(f"{path}: {err}") from err
+    if level == "local" and path.is_file():
+        path.chmod(0o600)  # it may hold a secret key: this user's eyes only
 
 
 def read_config(root: Path, level: Level | None = None) -> dict[str, Any]:

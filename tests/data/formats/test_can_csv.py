@@ -107,7 +107,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 _valid_row = st.tuples(
-    st.floats(0, 2e9, allow_nan=False).map(lambda t: f"{t:.6f}"),
+    st.floats(0, 86_400, allow_nan=False).map(lambda t: f"{t:.6f}"),  # a capture's day
     st.integers(0, 0x7FF).map(lambda i: f"{i:03x}"),
     st.binary(max_size=8).map(lambda b: b.hex().upper()),
     st.sampled_from(["0", "1"]),

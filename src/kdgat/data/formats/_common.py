@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -63,6 +64,33 @@ def hex_to_bytes(strings: pa.Array) -> tuple[pa.Array, np.ndarray]:
     # Rare path: blank out the bad strings, decode the rest.
     payload, also_bad = hex_to_bytes(pc.if_else(pa.array(bad), "", pc.fill_null(strings, "")))
     return payload, bad | also_bad
+
+
+def utf8_text(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Bytes read from a file as text; a value that is not UTF-8 becomes null (mask: where).
+
+    One bad byte then costs one row, not the file (pyarrow's string columns fail whole).
+    Dictionary arrays stay dictionary-encoded: only their distinct values are decoded.
+    """
+    if pa.types.is_dictionary(values.type):
+        words, bad_words = utf8_text(values.dictionary)
+        decoded = pa.DictionaryArray.from_arrays(values.indices, words)
+        indices = pc.fill_null(values.indices, 0).to_numpy(zero_copy_only=False)
+        bad = bad_words[indices] if len(bad_words) else np.zeros(len(values), bool)
+        return decoded, bad & ~pc.is_null(values.indices).to_numpy(zero_copy_only=False)
+    try:
+        return pc.cast(values, pa.string()), np.zeros(len(values), bool)
+    except pa.ArrowInvalid:  # rare: decode value by value
+        decoded = [_utf8_or_none(v) for v in values.to_pylist()]
+        bad = np.array([d is None and v is not None for d, v in zip(decoded, values, strict=True)])
+        return pa.array(decoded, pa.string()), bad
+
+
+def _utf8_or_none(value: bytes | None) -> str | None:
+    try:
+        return None if value is None else value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def hex_to_int(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -175,11 +203,31 @@ def unparsed_rows(source_row: np.ndarray, errors: pa.Array) -> pa.Table:
     )
 
 
+def require_file(path: Path) -> int:
+    """The size of the capture file at ``path``; a clear error for anything that is not one."""
+    try:
+        status = path.stat()  # through links
+    except FileNotFoundError:
+        if path.is_symlink():
+            target = path.readlink()
+            raise FormatError(
+                path, f"links to {target}, which does not exist", "fix the link"
+            ) from None
+        raise FormatError(
+            path, "file not found", "check the path or the catalog's source/globs"
+        ) from None
+    except OSError as err:  # ELOOP: a link that leads back to itself
+        raise FormatError(
+            path, f"cannot be opened ({err.strerror})", "point it at the capture file"
+        ) from None
+    if stat.S_ISDIR(status.st_mode):
+        raise FormatError(path, "is a folder, not a capture file", "give the files inside it")
+    return status.st_size
+
+
 def require_nonempty(path: Path) -> None:
-    """Fail early and clearly on a missing or zero-byte file."""
-    if not path.is_file():
-        raise FormatError(path, "file not found", "check the path or the catalog's source/globs")
-    if path.stat().st_size == 0:
+    """Fail early and clearly on a missing, unreadable or zero-byte file."""
+    if require_file(path) == 0:
         raise FormatError(path, "file is empty", "re-export or re-download the capture")
 
 

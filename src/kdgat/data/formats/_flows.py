@@ -31,10 +31,11 @@ from kdgat.data.formats._common import (
     to_float,
     to_int,
 )
-from kdgat.data.schema import FEATURE_PREFIX, FLOW_FIXED
+from kdgat.data.schema import EMPTY_ROW, FEATURE_PREFIX, FLOW_FIXED
 from kdgat.errors import FormatError
 
 log = logging.getLogger(__name__)
+MAX_LINE_BYTES = 1 << 16  # CICIDS2017 rows are about 600 bytes
 
 Parser = Callable[[pa.Array], tuple[np.ndarray, np.ndarray]]
 LabelParser = Callable[[pa.Array, pa.Array | None], tuple[np.ndarray, pa.Array, np.ndarray]]
@@ -162,12 +163,13 @@ def read_flows(path: Path, batch_rows: int, spec: FlowSpec) -> Iterator[pa.Table
     columns = _Columns(index, {role: header[i] for role, i in index.items()})
     names = [f"c{i}" for i in range(len(header))]
     convert = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.binary()))
-    stream = CsvStream(path, batch_rows, convert, column_names=names)
+    # Unquoted: neither dataset quotes a field, and a stray " would swallow the lines after it.
+    stream = CsvStream(path, batch_rows, convert, column_names=names, quoting=False)
     features: list[_Feature] | None = None
-    empty_rows = 0
+    blanks: list[int] = []  # line numbers of rows with every field empty: quarantined
     for batch, rows in stream:
         blank = _blank_rows(batch)
-        empty_rows += int(blank.sum())
+        blanks += rows[blank].tolist()
         if not blank.all():
             batch, rows = batch.filter(pa.array(~blank)), rows[~blank]
             if features is None:  # decided once, so every batch has the same columns
@@ -175,9 +177,18 @@ def read_flows(path: Path, batch_rows: int, spec: FlowSpec) -> Iterator[pa.Table
             yield _flows(batch, rows, spec, columns, features)
         if features is not None:
             yield from _invalid_rows(stream, features)
+            yield from _unparsed([(r, EMPTY_ROW) for r in blanks], features)
+            blanks = []
     yield from _invalid_rows(stream, features or [])
-    if empty_rows:
-        log.warning("%s: skipped %d rows with every field empty", path, empty_rows)
+    yield from _unparsed([(r, EMPTY_ROW) for r in blanks], features or [])
+
+
+def _too_long(batch: pa.RecordBatch) -> np.ndarray:
+    """Rows whose fields hold more bytes than any flow record does (a runaway line)."""
+    size = np.zeros(batch.num_rows, dtype=np.int64)
+    for column in batch.columns:
+        size += pc.binary_length(pc.fill_null(column, b"")).to_numpy(zero_copy_only=False)
+    return size > MAX_LINE_BYTES
 
 
 def _blank_rows(batch: pa.RecordBatch) -> np.ndarray:
@@ -231,6 +242,7 @@ def _flows(
     label, attack_type, bad_label = spec.label(raw["label"], raw.get("attack_type"))
     h = columns.header
     problems: list[Problem] = [
+        (_too_long(batch), f"line longer than {MAX_LINE_BYTES} bytes: not a flow record", None),
         (bad_ts, f"{h['timestamp']} is not a date/time:", raw["timestamp"]),
         (no_src, f"{h['src']} is empty", None),
         (bad_sport, f"{h['src_port']} is not a port:", raw["src_port"]),
@@ -269,11 +281,15 @@ def flow_table(fixed: dict[str, object], features: dict[str, np.ndarray]) -> pa.
 
 def _invalid_rows(stream: CsvStream, features: list[_Feature]) -> Iterator[pa.Table]:
     """Rows with the wrong number of fields, as parse errors (reported, never dropped)."""
-    rows = stream.take_invalid()
+    expected = f"expected {len(stream.column_names or [])} fields:"
+    yield from _unparsed([(r, f"{expected} {t!r}") for r, t in stream.take_invalid()], features)
+
+
+def _unparsed(rows: list[tuple[int, str]], features: list[_Feature]) -> Iterator[pa.Table]:
+    """(line, why) of rows that could not be parsed at all, as parse errors."""
     if not rows:
         return
     n = len(rows)
-    message = f"expected {len(stream.column_names or [])} fields:"
     fixed: dict[str, object] = {
         "timestamp": np.full(n, np.nan),
         "src": pa.nulls(n, pa.string()),
@@ -284,8 +300,6 @@ def _invalid_rows(stream: CsvStream, features: list[_Feature]) -> Iterator[pa.Ta
         "label": np.full(n, -1),
         "attack_type": pa.nulls(n, pa.string()),
         "source_row": np.array([r for r, _ in rows]),
-        "parse_error": parse_errors(
-            n, [(np.ones(n, bool), message, pa.array([t for _, t in rows]))]
-        ),
+        "parse_error": pa.array([why for _, why in rows], pa.string()),
     }
     yield flow_table(fixed, {f.name: np.full(n, np.nan) for f in features})

@@ -35,9 +35,19 @@ def parse_timestamps(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """CICIDS date/time text -> seconds since the epoch (UTC); returns (values, bad mask)."""
     s, _ = stripped(values)
     parsed = [pc.strptime(s, format=f, unit="s", error_is_null=True) for f in TIME_FORMATS]
-    seconds = pc.cast(pc.coalesce(*parsed), pa.int64())
-    bad = pc.is_null(seconds).to_numpy(zero_copy_only=False)
+    when = pc.coalesce(*parsed)
+    seconds = pc.cast(when, pa.int64())
+    bad = pc.is_null(seconds).to_numpy(zero_copy_only=False) | _rolled_over(s, when)
     return pc.fill_null(seconds, 0).to_numpy(zero_copy_only=False).astype(np.float64), bad
+
+
+def _rolled_over(text: pa.Array, when: pa.Array) -> np.ndarray:
+    """Dates strptime took by rolling over (31/02/2017 -> 03/03/2017): the day differs."""
+    day_first = pc.extract_regex(text, r"^(?P<day>\d{1,2})/\d{1,2}/\d{4}")
+    year_first = pc.extract_regex(text, r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})")
+    written = pc.coalesce(pc.struct_field(day_first, "day"), pc.struct_field(year_first, "day"))
+    differs = pc.not_equal(pc.cast(written, pa.int64()), pc.day(when))
+    return pc.fill_null(differs, False).to_numpy(zero_copy_only=False)
 
 
 def parse_labels(values: pa.Array, _: pa.Array | None) -> tuple[np.ndarray, pa.Array, np.ndarray]:

@@ -59,37 +59,49 @@ def read(path: Path, batch_rows: int) -> Iterator[pa.Table]:
         ) from err
 
 
-def _numeric(path: Path, batch: pa.RecordBatch, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _numeric(
+    path: Path, batch: pa.RecordBatch, name: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values, missing, unfit): a value ``_NUMERIC[name]`` cannot hold is a bad row, not file."""
     column = batch.column(name)
-    try:
-        values = pc.cast(column, _NUMERIC[name])
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
         raise FormatError(
             path,
             f"column {name!r} has type {column.type}, not numeric",
             f"store {name} as a number",
-        ) from err
-    missing = pc.is_null(values).to_numpy(zero_copy_only=False)
-    filled = pc.fill_null(values, -1).to_numpy(zero_copy_only=False)
-    return filled, missing
+        )
+    values = pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
+    missing = pc.is_null(column).to_numpy(zero_copy_only=False)
+    if _NUMERIC[name] == pa.float64():
+        return values, missing, np.zeros(len(values), bool)
+    with np.errstate(invalid="ignore"):  # ids and labels: whole numbers an int64 holds
+        unfit = ~missing & ((values != np.round(values)) | (np.abs(values) >= 2.0**63))
+    exact = pc.cast(pc.fill_null(column, 0), pa.int64(), safe=False).to_numpy(zero_copy_only=False)
+    return np.where(missing | unfit, -1, exact).astype(np.int64), missing, unfit
 
 
 def _frames(path: Path, batch: pa.RecordBatch, first_row: int) -> pa.Table:
-    timestamp, no_ts = _numeric(path, batch, "timestamp")
-    ids, no_id = _numeric(path, batch, "id")
-    label, no_label = _numeric(path, batch, "label")
+    timestamp, no_ts, _ = _numeric(path, batch, "timestamp")
+    ids, no_id, bad_id = _numeric(path, batch, "id")
+    label, no_label, bad_label = _numeric(path, batch, "label")
     data = batch.column("data_field")
+    if pa.types.is_dictionary(data.type):  # a writer's dictionary encoding of the same text
+        data = data.dictionary_decode()
     if not pa.types.is_string(data.type) and not pa.types.is_large_string(data.type):
         raise FormatError(path, f"column 'data_field' has type {data.type}", "store it as hex text")
     payload, bad_payload = hex_to_bytes(data)
+    no_data = pc.is_null(data).to_numpy(zero_copy_only=False)
     n = batch.num_rows
     errors = parse_errors(
         n,
         [
             (no_ts, "timestamp is missing", None),
             (no_id, "id is missing", None),
+            (bad_id, "id is not a whole number below 2**63:", batch.column("id")),
+            (no_data, "data_field is missing (an empty payload is '')", None),
             (bad_payload, "data_field is not hex bytes:", data),
             (no_label, "label is missing", None),
+            (bad_label, "label is not a whole number:", batch.column("label")),
         ],
     )
     timestamp = np.where(no_ts, np.nan, timestamp)

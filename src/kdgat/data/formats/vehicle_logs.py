@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import re
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -285,10 +286,15 @@ def _candump_batch(lines: list[str], first_line: int, labels: Labels) -> pa.Tabl
 
 
 class _NumberedLines:
-    """A text file that counts the lines read from it (python-can's readers do not)."""
+    """A text file that numbers the lines read from it and keeps them until taken.
+
+    python-can's readers count nothing and skip what they do not understand;
+    the lines read since the last message tell which were skipped.
+    """
 
     def __init__(self, handle: TextIO) -> None:
         self.handle, self.number = handle, 0
+        self.read: list[tuple[int, str]] = []
 
     def __iter__(self) -> _NumberedLines:
         return self
@@ -296,10 +302,32 @@ class _NumberedLines:
     def __next__(self) -> str:
         line = next(self.handle)
         self.number += 1
+        self.read.append((self.number, line))
         return line
+
+    def take(self) -> list[tuple[int, str]]:
+        """(number, text) of the lines read since the last call."""
+        lines, self.read = self.read, []
+        return lines
 
     def close(self) -> None:
         self.handle.close()
+
+
+# What an ASC log holds besides frames: header lines, comments, trigger blocks, and events
+# that start with a timestamp (statistics, error frames, J1939...). Anything else is garbage.
+ASC_NOT_A_FRAME = (
+    r"^\s*(?:$|//|date\s|base\s|(?:no\s+)?internal\s+events|begin\s+triggerblock|"
+    r"end\s+triggerblock|[0-9]+(?:\.[0-9]*)?\s)"
+)
+ASC_HELP = "not an ASC frame, event, comment or header line:"
+
+
+@dataclass(frozen=True)
+class _Garbage:
+    """A line of a log that is neither a frame nor anything else the format allows."""
+
+    text: str
 
 
 def read_asc(path: Path, batch_rows: int) -> Iterator[pa.Table]:
@@ -309,17 +337,26 @@ def read_asc(path: Path, batch_rows: int) -> Iterator[pa.Table]:
     yield from _batches(path, _asc_messages(path), labels, batch_rows)
 
 
-def _asc_messages(path: Path) -> Iterator[tuple[int, can.Message]]:
-    """(line number, message) pairs of an ASC log."""
+def _asc_messages(path: Path) -> Iterator[tuple[int, can.Message | _Garbage]]:
+    """(line number, message) pairs of an ASC log, and the garbage lines python-can skips."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         lines = _NumberedLines(handle)
         try:
             for message in can.ASCReader(cast(TextIO, lines)):
+                yield from _garbage(lines.take()[:-1])  # the last line read is the message's
                 yield lines.number, message
+            yield from _garbage(lines.take())
         except _CORRUPT as err:
             raise FormatError(
                 path, f"corrupt ASC line {lines.number} ({err!r})", "repair or re-export the log"
             ) from err
+
+
+def _garbage(lines: list[tuple[int, str]]) -> Iterator[tuple[int, _Garbage]]:
+    pattern = re.compile(ASC_NOT_A_FRAME, re.IGNORECASE)
+    for number, text in lines:
+        if not pattern.match(text):
+            yield number, _Garbage(text.rstrip("\r\n"))
 
 
 def read_blf(path: Path, batch_rows: int) -> Iterator[pa.Table]:
@@ -335,8 +372,13 @@ def _blf_messages(path: Path) -> Iterator[tuple[int, can.Message]]:
     with path.open("rb") as handle:
         try:
             reader = can.BLFReader(handle)
-            if 0 < path.stat().st_size < reader.file_size:  # python-can stops quietly at the cut
-                log.warning("%s: shorter than its header says: truncated log?", path)
+            if path.stat().st_size < reader.file_size:  # python-can would stop quietly at the cut
+                raise FormatError(
+                    path,
+                    f"truncated: its header says {reader.file_size} bytes, the file has "
+                    f"{path.stat().st_size}, so the frames after the cut would be lost",
+                    "copy or export the log again",
+                )
             for index, message in enumerate(reader, start=1):
                 yield index, message
         except _CORRUPT as err:
@@ -346,13 +388,22 @@ def _blf_messages(path: Path) -> Iterator[tuple[int, can.Message]]:
 
 
 def _batches(
-    path: Path, messages: Iterator[tuple[int, can.Message]], labels: Labels, batch_rows: int
+    path: Path,
+    messages: Iterator[tuple[int, can.Message | _Garbage]],
+    labels: Labels,
+    batch_rows: int,
 ) -> Iterator[pa.Table]:
-    """Group (position, message) pairs into ``RAW_FRAME`` batches."""
+    """Group (position, message) pairs into ``RAW_FRAME`` batches; garbage lines quarantined."""
     total = 0
     while chunk := list(itertools.islice(messages, batch_rows)):
-        rows = np.array([row for row, _ in chunk], dtype=np.int64)
-        yield _frames([message for _, message in chunk], rows, labels)
-        total += len(chunk)
+        frames = [(row, m) for row, m in chunk if isinstance(m, can.Message)]
+        rows = np.array([row for row, _ in frames], dtype=np.int64)
+        yield _frames([message for _, message in frames], rows, labels)
+        garbage = [(row, m) for row, m in chunk if isinstance(m, _Garbage)]
+        if garbage:
+            numbers = np.array([row for row, _ in garbage], dtype=np.int64)
+            texts = [g.text for _, g in garbage]
+            yield _bad_lines(texts, numbers, [ASC_HELP] * len(garbage))
+        total += len(frames)
     if total == 0:
         raise FormatError(path, "no CAN frames found", f"check that it is a {path.suffix} log")

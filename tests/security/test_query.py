@@ -1,0 +1,43 @@
+"""`kdgat query` runs SQL that can read or write no file (`--unsafe` lifts it, on purpose)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ..lakehouse.test_export import cli, kdgat
+from ..lakehouse.workspace import make_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_repo(tmp_path / "repo", ["synth"])
+    monkeypatch.chdir(root)
+    cli("export")
+    return root
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "copy (select * from leaderboard) to 'stolen.csv'",
+        "copy (select 1) to 'lakehouse/runs/evil.parquet'",
+        "attach 'other.db'",
+        "set enable_external_access = true",
+        "install httpfs",
+    ],
+)
+def test_sql_touching_files_is_refused(repo: Path, sql: str) -> None:
+    result = kdgat(repo, "query", sql)
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.startswith("error: query failed:")
+    assert "Traceback" not in result.stderr
+    assert not (repo / "stolen.csv").exists()
+    assert not (repo / "lakehouse" / "runs" / "evil.parquet").exists()
+
+
+def test_unsafe_lets_the_sql_write(repo: Path) -> None:
+    cli("query", "--unsafe", "copy (select model from leaderboard) to 'mine.csv'")
+    assert (repo / "mine.csv").read_text().startswith("model")
