@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from kdgat.io import STAGING
 
 from .workspace import run
 
@@ -72,3 +75,19 @@ def test_doctor_reports_an_unreachable_remote_and_still_lists_the_workspace(
     report = run(["kdgat", "doctor"], root, extra_env=keys).stdout
     assert row(report, "models/synth/gat")[2:] == ["ok", "yes", "unknown"]
     assert "cannot reach the endpoint" in advice(report)
+
+
+def test_doctor_reports_and_cleans_a_killed_runs_staging(copy_of: Callable[[str], Path]) -> None:
+    root = copy_of("doctor-staging")
+    # What a killed ingest leaves: a staging folder whose process (pid 999999) is gone.
+    host = socket.gethostname()
+    stale = root / "data" / "processed" / f".synth{STAGING}999999-{host}~x1y2"
+    (stale / "captures").mkdir(parents=True)
+    (stale / "captures" / "half.parquet").write_bytes(b"\0" * 1000)
+    report = run(["kdgat", "doctor"], root).stdout
+    assert "1 staging folders or files of killed runs" in advice(report)
+    assert stale.exists()  # reported, not touched
+    cleaned = run(["kdgat", "doctor", "--clean"], root).stdout
+    assert f"removed {stale}" in cleaned
+    assert not stale.exists()
+    assert "staging" not in advice(cleaned)

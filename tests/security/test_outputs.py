@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from kdgat.errors import OutputError
+from kdgat.data.ingest import ingest_files
+from kdgat.errors import OutputError, ValidationError
 from kdgat.io import MARKER, STAGING, leftovers, output_kind, remove_leftovers, replace_dir
 
 
@@ -177,3 +180,53 @@ def test_a_live_writers_staging_is_left_alone(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
     assert remove_leftovers(tmp_path) == []
     assert live.is_dir()
+
+
+def test_a_failed_ingest_keeps_its_bad_rows_where_the_message_says(tmp_path: Path) -> None:
+    capture = tmp_path / "train_01__dos-1.csv"
+    lines = ["timestamp,arbitration_id,data_field,attack"]
+    lines += [f"{i / 100:.2f},{'1e5' if i % 2 else 'zz'},00,0" for i in range(20)]
+    capture.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(ValidationError) as err:
+        ingest_files([capture], "can_csv", out, "adhoc", max_bad_fraction=0.1)
+    kept = tmp_path / "out.rejected" / "train_01__dos-1.parquet"
+    assert f"Every bad row and its reason: {kept}" in str(err.value)
+    assert pq.read_table(kept).num_rows == 10
+    assert not out.exists()
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB file system filled to its last few kilobytes (a real ENOSPC, not a mock)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        (disk / "filler").write_bytes(b"\0" * (1024 * 1024 - 8 * 1024))
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path: Path, full_disk: Path) -> None:
+    capture = tmp_path / "train_01__dos-1.csv"
+    rows = [
+        f"{i / 1000:.3f},{i % 2047:x},{i % 256:02X}{i % 251:02X}0011223344AA,0"
+        for i in range(50_000)
+    ]
+    capture.write_text("timestamp,arbitration_id,data_field,attack\n" + "\n".join(rows) + "\n")
+    out = full_disk / "out"
+    args = ["ingest", "--format", "can_csv", "--out", str(out), str(capture)]
+    result = subprocess.run(
+        [sys.executable, "-m", "kdgat.cli", *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    assert "the disk or your quota is full" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]  # no staging left

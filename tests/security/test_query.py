@@ -41,3 +41,18 @@ def test_sql_touching_files_is_refused(repo: Path, sql: str) -> None:
 def test_unsafe_lets_the_sql_write(repo: Path) -> None:
     cli("query", "--unsafe", "copy (select model from leaderboard) to 'mine.csv'")
     assert (repo / "mine.csv").read_text().startswith("model")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b"\xff\xfe", lambda b: b"[1, 2]"],
+    ids=["truncated", "empty", "not_utf8", "not_an_object"],
+)
+def test_a_damaged_lakehouse_manifest_is_one_clear_error(repo: Path, damage) -> None:
+    manifest = next((repo / "lakehouse" / "_manifests").glob("*.json"))
+    manifest.write_bytes(damage(manifest.read_bytes()))
+    result = kdgat(repo, "query", "select * from leaderboard")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {manifest}")
+    assert "kdgat export" in result.stderr
+    assert "Traceback" not in result.stderr

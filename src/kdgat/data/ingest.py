@@ -174,11 +174,14 @@ def ingest_capture(
     out_dir: Path,
     row_group_size: int,
     max_bad_fraction: float,
+    rejected: Path | None = None,
 ) -> tuple[CaptureReport, Path]:
     """Ingest one capture into ``out_dir/captures``; return its report and output path.
 
     The output is left under a temporary name (returned) so that the caller
-    can drop it when it turns out to duplicate another capture.
+    can drop it when it turns out to duplicate another capture. A capture with
+    too many bad rows fails; its quarantine then moves to ``rejected`` (a folder
+    the failure does not delete), so that the message can point at it.
     """
     report = CaptureReport(split=capture.split, source=str(capture.path))
     validate = validate_frames if fmt.domain == "can" else validate_flows
@@ -196,7 +199,14 @@ def ingest_capture(
         written = sink.close()
         if "bad" in written:
             report.quarantine = str(quarantine.relative_to(out_dir))
-        _check(capture, report, max_bad_fraction, written)
+        try:
+            _check(capture, report, max_bad_fraction, written)
+        except ValidationError as err:
+            if report.quarantine is None or rejected is None:
+                raise
+            rejected.mkdir(parents=True, exist_ok=True)
+            kept = quarantine.replace(rejected / quarantine.name)
+            raise ValidationError(f"{err}\nEvery bad row and its reason: {kept}") from None
     except BaseException:
         sink.discard()
         raise
@@ -261,7 +271,6 @@ def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set
             f"invalid, above ingest.max_bad_fraction={max_bad}. First bad rows:\n  "
             + "\n  ".join(report.first_bad)
             + "\nFix: repair the file, or raise ingest.max_bad_fraction to quarantine them"
-            + (f" (details in {report.quarantine})" if report.quarantine else "")
         )
     if "good" not in written:
         raise ValidationError(
@@ -295,6 +304,7 @@ def ingest_captures(
     row_group_size: int = 262_144,
     max_bad_fraction: float = 0.001,
     label: str = "",
+    rejected: Path | None = None,
 ) -> dict[str, Any]:
     """Ingest captures into ``out_dir``; return the dataset report.
 
@@ -307,7 +317,9 @@ def ingest_captures(
     total = sum(require_file(c.path) for c in captures)  # every input is a file, before any work
     with bar(total, f"ingest {label}".strip(), unit="B") as progress:
         for capture in captures:
-            report, staged = ingest_capture(capture, fmt, out_dir, row_group_size, max_bad_fraction)
+            report, staged = ingest_capture(
+                capture, fmt, out_dir, row_group_size, max_bad_fraction, rejected
+            )
             if report.content_hash in seen:
                 report.duplicate_of = seen[report.content_hash]
                 staged.unlink()
@@ -368,11 +380,22 @@ def ingest_dataset(
     verify_checksums(raw, entry.sha256)
     fmt = get_format(entry.format)
     with replace_dir(out, KIND, inputs=[raw]) as tmp:
-        report = ingest_captures(captures, fmt, tmp, row_group_size, max_bad_fraction, label=name)
+        report = ingest_captures(
+            captures, fmt, tmp, row_group_size, max_bad_fraction, name, rejected_of(out)
+        )
         write_json(tmp / "manifest.json", manifest(report))
     report = {"dataset": name, **report}
     write_json(report_path, report)
     return report
+
+
+def rejected_of(out: Path) -> Path:
+    """Where the quarantine of a capture that failed ingest is kept: beside ``out``.
+
+    Not inside it: a failed ingest leaves ``out`` as it was (and under ``dvc repro``,
+    DVC has deleted it), but the rows that made it fail must still be there to read.
+    """
+    return out.with_name(f"{out.name}.rejected")
 
 
 def manifest(report: dict[str, Any]) -> dict[str, Any]:
@@ -415,7 +438,12 @@ def ingest_files(
         raise ValidationError(f"{out}: two input files share a capture name; rename one of {names}")
     with replace_dir(out, KIND, force=force, inputs=files) as tmp:
         report = ingest_captures(
-            captures, fmt, tmp, max_bad_fraction=max_bad_fraction, label=out.name
+            captures,
+            fmt,
+            tmp,
+            max_bad_fraction=max_bad_fraction,
+            label=out.name,
+            rejected=rejected_of(out),
         )
         write_json(tmp / "manifest.json", manifest(report))
         write_json(tmp / "ingest_report.json", report)

@@ -83,17 +83,28 @@ def load_manifests(lake: Lakehouse) -> list[dict[str, Any]]:
         return []
     manifests = []
     for path in paths:
-        manifest = json.loads(blobs[path])
-        check(manifest, lake.url(path))
+        where = lake.url(path)
+        try:
+            manifest = json.loads(blobs[path])
+        except ValueError as err:  # UnicodeDecodeError too
+            raise LakehouseError(
+                f"{where}: not valid JSON ({err}): cut short or damaged; delete it and "
+                "run `kdgat export` again"
+            ) from None
+        check(manifest, where)
         manifests.append(manifest)
     return manifests
 
 
-def check(manifest: dict[str, Any], where: str) -> None:
+def check(manifest: Any, where: str) -> None:
     """Refuse a manifest that is not kdgat's or needs a newer kdgat to read it."""
-    if manifest.get("format") != FORMAT:
-        raise LakehouseError(f"{where}: not a kdgat lakehouse manifest")
-    version = int(manifest.get("schema_version", 0))
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise LakehouseError(
+            f"{where}: not a kdgat lakehouse manifest; delete it and run `kdgat export` again"
+        )
+    version = manifest.get("schema_version", 0)
+    if not isinstance(version, int):
+        raise LakehouseError(f"{where}: schema_version {version!r} is not a number; delete it")
     if version > SCHEMA_VERSION:
         raise LakehouseError(
             f"{where}: written with lakehouse schema {version}, this kdgat reads up to "

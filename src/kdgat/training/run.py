@@ -14,6 +14,7 @@ import json
 import logging
 import shutil
 import sys
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -126,13 +127,27 @@ def _resume_point(folder: Path, fingerprint: dict[str, Any]) -> str | None:
     """``last.ckpt`` of an interrupted run with the same settings, else a clean start."""
     stamp = folder.with_suffix(".json")  # beside the folder: Lightning wants it empty
     wanted = json.dumps(fingerprint, sort_keys=True, default=str)
-    if (folder / "last.ckpt").exists() and stamp.exists() and stamp.read_text() == wanted:
-        log.info("resuming %s from %s", folder.name, folder / "last.ckpt")
-        return str(folder / "last.ckpt")
+    last = folder / "last.ckpt"
+    if last.exists() and stamp.exists() and stamp.read_text() == wanted:
+        if _intact(last):
+            log.info("resuming %s from %s", folder.name, last)
+            return str(last)
+        aside = folder.with_name(f"{folder.name}.damaged.ckpt")
+        last.replace(aside)
+        log.warning("%s is damaged (cut short?): set aside as %s; starting over", last, aside)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     stamp.write_text(wanted)
     return None
+
+
+def _intact(checkpoint: Path) -> bool:
+    """Whether a checkpoint (a zip archive, as torch.save writes) reads back whole."""
+    try:
+        with zipfile.ZipFile(checkpoint) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
 
 
 def _validate(task: GraphTask, data: GraphData, method: str) -> dict[str, Any]:
