@@ -199,6 +199,8 @@ def read_json(path: Path, fix: str) -> Any:
         raise KdgatError(f"{path}: not UTF-8 text (byte {err.start}): damaged; {fix}") from None
     except json.JSONDecodeError as err:
         raise KdgatError(f"{path}: not valid JSON ({err}): cut short or edited; {fix}") from None
+    except RecursionError:
+        raise KdgatError(f"{path}: nested too deeply to be kdgat's JSON; {fix}") from None
     except OSError as err:
         raise KdgatError(f"{path}: cannot be read ({err.strerror}); {fix}") from None
 

@@ -54,3 +54,16 @@ def test_a_pickle_under_the_models_name_is_refused_and_never_run(tmp_path: Path)
     with pytest.raises(KdgatError, match="re-run `dvc repro window_baseline`"):
         BoostedTrees.load(path)
     assert not Planted.ran
+
+
+def test_trees_that_would_loop_or_index_out_of_range_are_refused(tmp_path: Path) -> None:
+    x, y = windows(200)
+    trees = fit_window_gbt(x, y, max_iter=3, learning_rate=0.1, max_leaf_nodes=4, seed=0)
+    arrays = {f: getattr(trees, f) for f in trees.__dataclass_fields__}
+    inner = int(np.flatnonzero(~trees.leaf)[0])
+    for field, value in (("left", inner), ("right", 10**6), ("feature", -1)):
+        bad = {**arrays, field: arrays[field].copy()}
+        bad[field][inner] = value  # a node pointing at itself, past the end, at no feature
+        np.savez(tmp_path / "model.npz", **bad)
+        with pytest.raises(KdgatError, match="not a kdgat boosted-trees file"):
+            BoostedTrees.load(tmp_path / "model.npz")

@@ -59,7 +59,8 @@ def test_every_split_is_built_with_metrics(can_dataset: tuple[Layout, dict]) -> 
         "known_vehicle_known_attack",
         "unknown_vehicle_unknown_attack",
     }
-    assert json.loads(layout.metrics("d").graphs.read_text()) == report
+    written = json.loads(layout.metrics("d").graphs.read_text())
+    assert written == {k: v for k, v in report.items() if k != "frames_per_s"}  # no wall clock
     for split, stats in report["splits"].items():
         store = open_store(layout.store("d", split))
         assert len(store) == stats["graphs"] > 0

@@ -54,17 +54,22 @@ class BoostedTrees:
     def attack_probability(self, features: np.ndarray) -> np.ndarray:
         """Per window: the probability that it holds an attack (sklearn's ``predict_proba``)."""
         x = np.asarray(features, np.float64)
-        rows = np.arange(len(x))
-        node = np.repeat(self.roots[None, :], len(x), axis=0)  # (windows, trees)
-        while not self.leaf[node].all():
-            value = x[rows[:, None], self.feature[node]]
-            go_left = np.where(
-                np.isnan(value), self.missing_left[node], value <= self.threshold[node]
-            )
-            child = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(self.leaf[node], node, child)
-        raw = self.baseline[0] + self.value[node].sum(axis=1)
+        raw = np.full(len(x), float(self.baseline[0]))
+        for root in self.roots:  # one tree at a time: memory grows with the windows only
+            raw += self.value[self._leaves(x, int(root))]
         return 1.0 / (1.0 + np.exp(-raw))
+
+    def _leaves(self, x: np.ndarray, root: int) -> np.ndarray:
+        """The leaf each window reaches in the tree at ``root``, all windows walked together."""
+        node = np.full(len(x), root)
+        active = np.flatnonzero(~self.leaf[node])
+        while active.size:
+            at = node[active]
+            value = x[active, self.feature[at]]
+            left = np.where(np.isnan(value), self.missing_left[at], value <= self.threshold[at])
+            node[active] = np.where(left, self.left[at], self.right[at])
+            active = active[~self.leaf[node[active]]]
+        return node
 
     @property
     def nodes(self) -> int:
@@ -78,15 +83,37 @@ class BoostedTrees:
 
     @classmethod
     def load(cls, path: Path) -> BoostedTrees:
-        """The trees saved at ``path``; anything but plain arrays is refused, never run."""
+        """The trees saved at ``path``; anything but plain, consistent arrays is refused."""
         try:
             with np.load(path, allow_pickle=False) as saved:
-                return cls(**{f.name: saved[f.name] for f in fields(cls)})
+                trees = cls(**{f.name: saved[f.name] for f in fields(cls)})
+            trees.check()
         except (ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
             raise KdgatError(
                 f"{path}: not a kdgat boosted-trees file ({err}); "
                 "re-run `dvc repro window_baseline` to rebuild it"
             ) from None
+        return trees
+
+    def check(self) -> None:
+        """Arrays a tree walk can trust: one length, roots in range, children after parents.
+
+        sklearn numbers a node's children after it, so every walk ends within the depth.
+        """
+        n = len(self.leaf)
+        if any(len(getattr(self, f.name)) != n for f in fields(self)[:7]):
+            raise ValueError("node arrays of different lengths")
+        for name in ("feature", "left", "right", "roots"):
+            if getattr(self, name).dtype.kind not in "iu":
+                raise ValueError(f"{name} is not an integer array")
+        if self.baseline.shape != (1,) or ((self.roots < 0) | (self.roots >= n)).any():
+            raise ValueError("roots or baseline out of shape")
+        inner = np.flatnonzero(~self.leaf.astype(bool))
+        for child in (self.left[inner], self.right[inner]):
+            if ((child >= n) | (child <= inner)).any():
+                raise ValueError("a child index out of range or not after its parent")
+        if (self.feature[inner] < 0).any():
+            raise ValueError("a negative feature index")
 
 
 def fit_window_gbt(

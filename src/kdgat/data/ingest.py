@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from kdgat.config import DatasetEntry
+from kdgat.data.archives import is_archive
 from kdgat.data.catalog import Capture, resolve
 from kdgat.data.formats import Format, get_format
 from kdgat.data.formats._common import require_file
@@ -250,7 +251,10 @@ def _account(report: CaptureReport, batch: Validated, last_timestamp: float) -> 
 def duplicate_frames(frames: pa.Table) -> int:
     """Frames of a batch equal to another one in timestamp, id and payload (a logger's echo)."""
     ts = frames["timestamp"].to_numpy()
-    order = np.argsort(ts, kind="stable")
+    steps = np.diff(ts)
+    if (steps > 0).all():  # the usual case: strictly increasing, no two frames share a time
+        return 0
+    order = np.argsort(ts, kind="stable") if (steps < 0).any() else np.arange(len(ts))
     tied = np.flatnonzero(np.diff(ts[order]) == 0)
     if tied.size == 0:  # the usual case: no two frames share a timestamp
         return 0
@@ -264,7 +268,9 @@ def _check(capture: Capture, report: CaptureReport, max_bad: float, written: set
     if report.rows == 0:
         raise FormatError(capture.path, "no data rows", "check that the file is complete")
     bad, rows = report.bad_rows - report.empty_rows, report.rows - report.empty_rows
-    fraction = bad / rows if rows else 1.0
+    if rows == 0:
+        raise FormatError(capture.path, "every row is empty", "check that the file is complete")
+    fraction = bad / rows
     if fraction > max_bad:
         raise ValidationError(
             f"{capture.path}: {bad} of {rows} rows ({fraction:.2%}) are "
@@ -377,7 +383,8 @@ def ingest_dataset(
 ) -> dict[str, object]:
     """Ingest one catalog dataset from ``raw`` into ``out`` (replaced atomically)."""
     captures = resolve(entry, raw)
-    verify_checksums(raw, entry.sha256)
+    # An archive's checksum was verified when it was fetched; its members are here instead.
+    verify_checksums(raw, {k: v for k, v in entry.sha256.items() if not is_archive(Path(k))})
     fmt = get_format(entry.format)
     with replace_dir(out, KIND, inputs=[raw]) as tmp:
         report = ingest_captures(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import json
 import logging
 import os
 import shutil
@@ -18,12 +17,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import requests
+from filelock import FileLock
 from tqdm import tqdm
 
 from kdgat.config import DatasetEntry
 from kdgat.data import archives
 from kdgat.errors import SourceError
-from kdgat.io import MARKER, replace_dir, write_json
+from kdgat.io import MARKER, read_json, replace_dir, write_json
 from kdgat.layout import Layout
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,24 @@ def fetch(entry: DatasetEntry, dest: Path, force: bool = False, root: Path = Pat
         else:
             _link_local(source, tmp, root)
             verify_checksums(tmp, entry.sha256)
-    return sorted(p for p in dest.rglob("*") if p.is_file() and p.name != MARKER)
+    return [dest / name for name in fetched_files(dest)]
+
+
+def fetched_files(folder: Path) -> list[str]:
+    """The data files under ``folder``, relative; not the Hub client's own ``.cache/``."""
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MARKER and ".cache" not in p.relative_to(folder).parts
+    )
+
+
+def _lock_entry(known: object) -> bool:
+    return (
+        isinstance(known, dict)
+        and isinstance(known.get("source"), str)
+        and isinstance(known.get("sha256"), dict)
+    )
 
 
 def _fetch_url(entry: DatasetEntry, dest: Path, tmp: Path, lock: Path) -> None:
@@ -80,19 +97,20 @@ def trust(
     if entry.sha256:
         verify_checksums(folder, entry.sha256)
         return
-    names = only or sorted(
-        p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()
-    )
-    recorded = json.loads(lock.read_text()) if lock.is_file() else {}
-    known = recorded.get(dataset, {})
-    if known.get("source") == entry.source:
-        verify_checksums(folder, known["sha256"], f"{lock} (recorded at the first fetch)")
-        return
-    recorded[dataset] = {
-        "source": entry.source,
-        "sha256": {n: sha256_of(folder / n) for n in names},
-    }
-    write_json(lock, recorded)
+    names = only or fetched_files(folder)
+    with FileLock(str(lock.with_name(f".{lock.name}.lock"))):  # two fetches at once lose none
+        recorded = read_json(lock, f"restore {lock.name} from git") if lock.is_file() else {}
+        known = recorded.get(dataset) if isinstance(recorded, dict) else None
+        if not isinstance(recorded, dict) or (known is not None and not _lock_entry(known)):
+            raise SourceError(f"{lock}: not a kdgat sources lock; restore it from git")
+        if known is not None and known["source"] == entry.source:
+            verify_checksums(folder, known["sha256"], f"{lock} (recorded at the first fetch)")
+            return
+        recorded[dataset] = {
+            "source": entry.source,
+            "sha256": {n: sha256_of(folder / n) for n in names},
+        }
+        write_json(lock, recorded)
     log.warning(
         "%s: first fetch of %s; recorded the sha256 of %d files in %s: commit it, so that "
         "every later fetch is checked against them",
@@ -110,10 +128,13 @@ def download(url: str, target: Path, resume_dir: Path | None = None) -> Path:
     target), where it survives a failed attempt; it gets the final name only
     once complete.
     """
-    part = (resume_dir or target.parent) / f"{target.name}.part"
+    # Named by the URL too: another dataset's file of the same name must not be resumed into.
+    key = hashlib.sha256(url.encode()).hexdigest()[:12]
+    part = (resume_dir or target.parent) / f"{target.name}.{key}.part"
     part.parent.mkdir(parents=True, exist_ok=True)
     offset = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: Content-Length then counts the bytes written (requests would gunzip them).
+    headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={offset}-"} if offset else {})}
     try:
         with requests.get(url, headers=headers, stream=True, timeout=60) as response:
             if response.status_code == 416:  # already complete
@@ -183,7 +204,7 @@ def _link_local(source: str, tmp: Path, root: Path) -> None:
 
 def _check_inside(source: str, files: list[Path], root: Path) -> None:
     """A relative source (and every file it links, links resolved) stays in the allowed roots."""
-    allowed = (root.resolve(), root.resolve().parent / "shared")
+    allowed = (root.resolve(), (root.resolve().parent / "shared").resolve())
     for file in files:
         real = file.resolve()
         if not any(real == base or base in real.parents for base in allowed):

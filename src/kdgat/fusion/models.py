@@ -16,10 +16,10 @@ import numpy as np
 from kdgat.errors import KdgatError
 from kdgat.fusion.dqn import Experience, alpha_grid, choose_alpha, fuse
 from kdgat.fusion.static import Stacker
-from kdgat.io import write_json
+from kdgat.io import read_json, write_json
 from kdgat.layout import FusionFiles
 from kdgat.models.dqn import QNetwork
-from kdgat.models.weights import load_weights, save_weights
+from kdgat.models.weights import load_weights, rebuilding, save_weights
 
 VARIANTS = ("dqn", "avg", "stack")
 
@@ -43,12 +43,15 @@ class FusionModels:
         """The three variants saved in ``files`` and their ``info``."""
         if not files.info.is_file():
             raise KdgatError(f"{files.info}: not found; run `dvc repro train_dqn` for this dataset")
-        saved = load_weights(files.dqn, "dvc repro train_dqn")
-        q = QNetwork(**saved["arguments"])
-        q.load_state_dict(saved["state_dict"])
-        info = json.loads(files.info.read_text())
-        stacker = _read_stacker(files)
-        return cls(q, info["average_alpha"], stacker), info
+        rebuild = "dvc repro train_dqn"
+        saved = load_weights(files.dqn, rebuild)
+        with rebuilding(files.dqn, rebuild):
+            q = QNetwork(**saved["arguments"])
+            q.load_state_dict(saved["state_dict"])
+        info = read_json(files.info, f"run `{rebuild}`")
+        if not isinstance(info, dict) or not isinstance(info.get("average_alpha"), float):
+            raise KdgatError(f"{files.info}: holds no average_alpha; run `{rebuild}`")
+        return cls(q, info["average_alpha"], _read_stacker(files)), info
 
     def score(self, variant: str, data: Experience) -> np.ndarray:
         """Fused attack scores of every window of ``data``."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pickle
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,15 @@ def load_weights(path: Path, rebuild: str) -> dict[str, Any]:
     if not isinstance(saved, dict):
         raise KdgatError(f"{path}: holds a {type(saved).__name__}, not kdgat weights; `{rebuild}`")
     return saved
+
+
+@contextmanager
+def rebuilding(path: Path, rebuild: str) -> Iterator[None]:
+    """Turn a payload that does not fit its network (a missing key, wrong shapes) into an error."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise KdgatError(
+            f"{path}: not the weights of a kdgat network ({type(err).__name__}: {err}); "
+            f"rebuild it with `{rebuild}`"
+        ) from None

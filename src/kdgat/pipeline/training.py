@@ -39,7 +39,7 @@ from kdgat.training.modules import (
     VGAETask,
     collect_scores,
 )
-from kdgat.training.run import Run, Settings, finish, fit
+from kdgat.training.run import Run, Settings, finish, fit, seed_all
 
 
 def settings(p: Params, section: Overrides) -> Settings:
@@ -99,6 +99,8 @@ def setup(layout: Layout, dataset: str, p: Params, name: str) -> Setup:
     section = getattr(p, model.section)
     s = settings(p, p.kd if model.teacher else section)
     arguments = {**model_shapes(meta), **getattr(section, model.size).model_dump()}
+    # Seeded before the network exists: its initial weights are the first random draw.
+    seed_all(s.seed)
     network = registry.build(model.network, arguments)
     if isinstance(network, VGAE):
         task: GraphTask = _autoencoder_task(layout, dataset, p, model, network, s)

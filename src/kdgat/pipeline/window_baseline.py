@@ -35,7 +35,9 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     graphs = layout.graphs(dataset)
     fix = f"run `dvc repro graphs@{dataset}`"
     meta = read_json(entry.require(graphs.meta, f"graphs@{dataset}"), fix)
-    if meta["domain"] != "can":
+    if not isinstance(meta, dict) or "window" not in meta:
+        raise KdgatError(f"{graphs.meta}: not a graph store's meta; {fix}")
+    if meta.get("domain") != "can":
         raise KdgatError(
             f"{dataset}: the window baseline reads CAN frames; this dataset is {meta['domain']}. "
             "Fix: leave it out of the baseline (flow datasets have no frame windows)"

@@ -11,7 +11,7 @@ from kdgat.io import write_json
 from kdgat.layout import ModelFiles
 from kdgat.models import registry
 from kdgat.models.sizes import count_parameters
-from kdgat.models.weights import load_weights, save_weights
+from kdgat.models.weights import load_weights, rebuilding, save_weights
 from kdgat.revision import git_revision
 
 
@@ -35,8 +35,9 @@ def load_typed(files: ModelFiles, kind: type[Model]) -> tuple[Model, dict[str, A
 def load_model(files: ModelFiles) -> tuple[nn.Module, dict[str, Any]]:
     """The model saved in ``files`` (eval mode) and its constructor arguments."""
     saved = load_weights(files.weights, "dvc repro")
-    model = registry.build(saved["kind"], saved["arguments"])
-    model.load_state_dict(saved["state_dict"])
+    with rebuilding(files.weights, "dvc repro"):
+        model = registry.build(saved["kind"], saved["arguments"])
+        model.load_state_dict(saved["state_dict"])
     return model.eval(), saved["arguments"]
 
 

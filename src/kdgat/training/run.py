@@ -62,6 +62,11 @@ class Settings:
     project: str
 
 
+def seed_all(seed: int) -> None:
+    """Seed Python, NumPy and torch (and loader workers) from ``seed``."""
+    pl.seed_everything(seed, workers=True, verbose=False)
+
+
 def fit(
     task: GraphTask,
     data: GraphData,
@@ -77,7 +82,7 @@ def fit(
     """
     folder = run.checkpoints
     resume = _resume_point(folder, {**fingerprint, **asdict(settings)})
-    pl.seed_everything(settings.seed, workers=True, verbose=False)
+    seed_all(settings.seed)
     best = ModelCheckpoint(
         dirpath=folder, filename="best", monitor="val/loss", mode="min", save_last=True
     )
@@ -109,7 +114,7 @@ def fit(
         close(trackers)
     if on_signal.received is not None:
         raise StoppedBySignalError(on_signal.received, folder / "last.ckpt")
-    task.load_state_dict(torch.load(best.best_model_path, weights_only=False)["state_dict"])
+    task.load_state_dict(torch.load(best.best_model_path, weights_only=True)["state_dict"])
     results = _validate(task, data, settings.threshold_method)
     results["epochs"] = trainer.current_epoch
     results["best_val_loss"] = float(best.best_model_score or np.nan)

@@ -81,8 +81,9 @@ def utf8_text(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
     try:
         return pc.cast(values, pa.string()), np.zeros(len(values), bool)
     except pa.ArrowInvalid:  # rare: decode value by value
-        decoded = [_utf8_or_none(v) for v in values.to_pylist()]
-        bad = np.array([d is None and v is not None for d, v in zip(decoded, values, strict=True)])
+        raw = values.to_pylist()
+        decoded = [_utf8_or_none(v) for v in raw]
+        bad = np.array([d is None and v is not None for d, v in zip(decoded, raw, strict=True)])
         return pa.array(decoded, pa.string()), bad
 
 

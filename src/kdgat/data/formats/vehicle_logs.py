@@ -316,9 +316,15 @@ class _NumberedLines:
 
 # What an ASC log holds besides frames: header lines, comments, trigger blocks, and events
 # that start with a timestamp (statistics, error frames, J1939...). Anything else is garbage.
-ASC_NOT_A_FRAME = (
+ASC_NOT_A_FRAME = re.compile(
     r"^\s*(?:$|//|date\s|base\s|(?:no\s+)?internal\s+events|begin\s+triggerblock|"
-    r"end\s+triggerblock|[0-9]+(?:\.[0-9]*)?\s)"
+    r"end\s+triggerblock|[0-9]+(?:\.[0-9]*)?\s)",
+    re.IGNORECASE,
+)
+# A frame line python-can skipped (cut short, a channel that is no number): a lost frame.
+ASC_BROKEN_FRAME = re.compile(
+    r"^\s*[0-9]+(?:\.[0-9]*)?\s+\S+\s+[0-9A-Fa-f]+x?(?:\s+(?:Rx|Tx)\b.*)?\s*$",
+    re.IGNORECASE,
 )
 ASC_HELP = "not an ASC frame, event, comment or header line:"
 
@@ -353,9 +359,8 @@ def _asc_messages(path: Path) -> Iterator[tuple[int, can.Message | _Garbage]]:
 
 
 def _garbage(lines: list[tuple[int, str]]) -> Iterator[tuple[int, _Garbage]]:
-    pattern = re.compile(ASC_NOT_A_FRAME, re.IGNORECASE)
     for number, text in lines:
-        if not pattern.match(text):
+        if not ASC_NOT_A_FRAME.match(text) or ASC_BROKEN_FRAME.match(text):
             yield number, _Garbage(text.rstrip("\r\n"))
 
 
