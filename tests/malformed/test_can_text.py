@@ -12,16 +12,17 @@ from .cases import (
     DAY,
     T0,
     YEAR_2100,
+    Build,
     Case,
     Duplicates,
     Error,
     Quarantine,
     Written,
+    raw_file,
     run_ingest_case,
     table,
 )
 
-Build = Callable[[Path], Written]
 BEFORE, AFTER = 3, 3  # good records around each bad one
 LONG = 600_000  # bytes of hex payload pairs: a line of 1.2 MB
 
@@ -51,13 +52,7 @@ def csv_with(*bad: str, name: str = "c.csv", end: str = "\n", header: str = CSV_
     return build
 
 
-def csv_raw(data: bytes, rows: int, name: str = "c.csv") -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / name
-        path.write_bytes(data)
-        return Written(path, "can_csv", rows)
-
-    return build
+csv_raw = raw_file("c.csv", "can_csv")
 
 
 def csv_truncated_last_line(tmp: Path) -> Written:
@@ -228,13 +223,7 @@ def hcrl_with(*bad: str, text_layout: bool = False, end: str = "\n") -> Build:
     return build
 
 
-def hcrl_raw(data: bytes, rows: int) -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / "DoS_dataset.csv"
-        path.write_bytes(data)
-        return Written(path, "hcrl_car_hacking", rows)
-
-    return build
+hcrl_raw = raw_file("DoS_dataset.csv", "hcrl_car_hacking")
 
 
 def hcrl_blank_lines(tmp: Path) -> Written:
@@ -343,13 +332,7 @@ def candump_with(*bad: str, sidecar: str | None = None) -> Build:
     return build
 
 
-def candump_raw(data: bytes, rows: int) -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / "drive.log"
-        path.write_bytes(data)
-        return Written(path, "candump", rows)
-
-    return build
+candump_raw = raw_file("drive.log", "candump")
 
 
 def candump_truncated_last_line(tmp: Path) -> Written:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .cases import DAY, Case, Error, Quarantine, Written, run_ingest_case, table
+from .cases import (
+    DAY,
+    Build,
+    Case,
+    Error,
+    Quarantine,
+    Written,
+    raw_file,
+    run_ingest_case,
+    table,
+)
 
-Build = Callable[[Path], Written]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "netflow"
 BEFORE, AFTER = 3, 3
 BAD_LINE = 1 + BEFORE + 1  # header, three good rows, then the bad one: line 5
@@ -68,13 +76,7 @@ def cic_with(*bad: str, end: str = "\n", header: str | None = None) -> Build:
     return build
 
 
-def cic_raw(data: bytes, rows: int) -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / "Friday-WorkingHours.pcap_ISCX.csv"
-        path.write_bytes(data)
-        return Written(path, "netflow_cicids", rows)
-
-    return build
+cic_raw = raw_file("Friday-WorkingHours.pcap_ISCX.csv", "netflow_cicids")
 
 
 EMPTY_CIC = "," * (len(CIC_COLUMNS) - 1)
@@ -223,13 +225,7 @@ def unsw_with(*bad: str) -> Build:
     return build
 
 
-def unsw_raw(data: bytes, rows: int) -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / "UNSW-NB15_1.csv"
-        path.write_bytes(data)
-        return Written(path, "netflow_unsw", rows)
-
-    return build
+unsw_raw = raw_file("UNSW-NB15_1.csv", "netflow_unsw")
 
 
 STIME = 1421927414

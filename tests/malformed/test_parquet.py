@@ -14,6 +14,7 @@ from .cases import (
     DAY,
     T0,
     YEAR_2100,
+    Build,
     Case,
     Duplicates,
     Error,
@@ -23,7 +24,6 @@ from .cases import (
     table,
 )
 
-Build = Callable[[Path], Written]
 N = 7  # rows per file; the bad value goes to row 4 (1-based)
 BAD = 3  # its 0-based index
 

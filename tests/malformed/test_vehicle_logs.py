@@ -12,17 +12,17 @@ from .cases import (
     DAY,
     T0,
     YEAR_2100,
+    Build,
     Case,
     Duplicates,
     Error,
     NoSilentLoss,
     Quarantine,
     Written,
+    raw_file,
     run_ingest_case,
     table,
 )
-
-Build = Callable[[Path], Written]
 
 # --- ASC ---------------------------------------------------------------------------------------
 
@@ -67,13 +67,7 @@ def asc_with(*bad: str, end: str = "\n", sidecar: str | None = None) -> Build:
     return build
 
 
-def asc_raw(data: bytes, rows: int) -> Build:
-    def build(tmp: Path) -> Written:
-        path = tmp / "drive.asc"
-        path.write_bytes(data)
-        return Written(path, "asc", rows)
-
-    return build
+asc_raw = raw_file("drive.asc", "asc")
 
 
 def asc_cut_mid_line(tmp: Path) -> Written:
