@@ -10,7 +10,14 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-quick lint bench clean
+.PHONY: help setup run run-research research test test-quick lint bench clean
+
+# Research size (params.yaml is the demo size): `make run-research`, or
+# `dvc exp run $$(make -s research)` to queue it or run it in a temporary copy.
+RESEARCH ?= -S threads=0 -S epochs=50 -S patience=5 \
+	-S gat.large.hidden_channels=64 -S gat.large.heads=4 -S gat.large.embedding_dim=32 \
+	-S vgae.large.hidden_channels=64 -S vgae.large.latent_channels=32 \
+	-S vgae.large.heads=4 -S vgae.large.embedding_dim=32
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,9 +35,16 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 setup: $(STAMP) ## create .venv and install kdgat with its dev tools (CPU torch unless one is present)
 
 run: setup ## run the whole pipeline on the default data and print the results
-	$(BIN)/dvc repro
+	$(BIN)/kdgat repro --jobs 2
 	$(BIN)/kdgat report
-	$(BIN)/kdgat query "select dataset, scenario, rank, model, f1, auroc, parameters from leaderboard"
+	$(BIN)/kdgat query "select dataset, scenario, rank, model, seeds, f1, f1_low, f1_high, auroc, mark from leaderboard"
+
+run-research: setup ## the pipeline at research size (RESEARCH overrides) as a DVC experiment
+	$(BIN)/dvc exp run $(RESEARCH)
+	$(BIN)/kdgat report
+
+research: ## print the research-size overrides (for dvc exp run)
+	@echo $(RESEARCH)
 
 test: setup ## the full test suite (what CI runs)
 	$(BIN)/pytest

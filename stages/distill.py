@@ -1,4 +1,4 @@
-"""DVC stage ``distill@<dataset>``: see kdgat.pipeline.distill."""
+"""DVC stage ``distill@<dataset>-<seed>``: see kdgat.pipeline.distill."""
 
 from kdgat.pipeline.distill import main
 

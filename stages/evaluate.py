@@ -1,4 +1,4 @@
-"""DVC stage ``evaluate@<dataset>``: see kdgat.pipeline.evaluate."""
+"""DVC stage ``evaluate@<dataset>-<seed>``: see kdgat.pipeline.evaluate."""
 
 from kdgat.pipeline.evaluate import main
 

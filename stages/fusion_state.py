@@ -1,4 +1,4 @@
-"""DVC stage ``fusion_state@<dataset>``: see kdgat.pipeline.fusion_state."""
+"""DVC stage ``fusion_state@<dataset>-<seed>``: see kdgat.pipeline.fusion_state."""
 
 from kdgat.pipeline.fusion_state import main
 

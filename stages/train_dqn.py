@@ -1,4 +1,4 @@
-"""DVC stage ``train_dqn@<dataset>``: see kdgat.pipeline.train_dqn."""
+"""DVC stage ``train_dqn@<dataset>-<seed>``: see kdgat.pipeline.train_dqn."""
 
 from kdgat.pipeline.train_dqn import main
 

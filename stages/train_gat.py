@@ -1,4 +1,4 @@
-"""DVC stage ``train_gat@<dataset>``: see kdgat.pipeline.train_gat."""
+"""DVC stage ``train_gat@<dataset>-<seed>``: see kdgat.pipeline.train_gat."""
 
 from kdgat.pipeline.train_gat import main
 

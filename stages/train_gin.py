@@ -1,4 +1,4 @@
-"""DVC stage ``train_gin@<dataset>``: see kdgat.pipeline.train_gin."""
+"""DVC stage ``train_gin@<dataset>-<seed>``: see kdgat.pipeline.train_gin."""
 
 from kdgat.pipeline.train_gin import main
 

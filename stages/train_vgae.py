@@ -1,4 +1,4 @@
-"""DVC stage ``train_vgae@<dataset>``: see kdgat.pipeline.train_vgae."""
+"""DVC stage ``train_vgae@<dataset>-<seed>``: see kdgat.pipeline.train_vgae."""
 
 from kdgat.pipeline.train_vgae import main
 

@@ -1,4 +1,4 @@
-"""DVC stage ``window_baseline@<dataset>``: see kdgat.pipeline.window_baseline."""
+"""DVC stage ``window_baseline@<dataset>-<seed>``: see kdgat.pipeline.window_baseline."""
 
 from kdgat.pipeline.window_baseline import main
 

@@ -17,7 +17,7 @@ SRC = REPO / "src"
 
 # Lowest first. A package may import from its own floor's packages or lower ones, never higher.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("errors", "io", "progress", "layout", "revision"),
+    ("errors", "io", "progress", "layout", "revision", "timings"),
     ("config",),
     ("data",),
     ("graphs",),

@@ -141,7 +141,7 @@ def requeue_job(
     # up to one tick early: 60 to 90 s after the start, once the training has done epochs.
     args = ["--time=2", "--signal=B:USR1@30", "--cpus-per-task=1", f"--output={log}"]
     args.append("scripts/slurm/repro.sbatch")
-    job = sbatch(root, [*args, "train_vgae@synth"], {"KDGAT_SCRATCH": str(scratch)})
+    job = sbatch(root, [*args, "train_vgae@synth-42"], {"KDGAT_SCRATCH": str(scratch)})
     watcher = requeue.cancel_once_resumed(job, log, timeout=400)
     yield RequeueJob(job, log, scratch, watcher)
     subprocess.run(["scancel", job], capture_output=True)

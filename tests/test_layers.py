@@ -7,6 +7,7 @@ stage's code can run, or editing that file would leave stale results that
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ DVC = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
 
 def _deps(stage: dict) -> list[str]:
     body = stage.get("do", stage)
-    return [d.replace("${item}", "x") for d in body.get("deps", [])]
+    return [re.sub(r"\$\{item(\.\w+)?\}", "x", d) for d in body.get("deps", [])]
 
 
 def _entry_module(stage: dict) -> str:

@@ -8,6 +8,7 @@ imported only when one of their commands runs, so ``kdgat graphs`` stays light.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,11 +66,23 @@ LAKEHOUSE = Layout().lakehouse
 DatasetArgument = Annotated[str, typer.Argument(help="dataset in params.yaml / the catalog")]
 
 
-def _stage(name: str, dataset: str, params: Path) -> Any:
-    """Run ``kdgat.pipeline.<name>`` on ``dataset``, as ``dvc repro <name>@<dataset>`` does."""
+SeedOption = Annotated[
+    int | None, typer.Option(help="training seed (default: the first of params.yaml's seeds)")
+]
+
+
+def _stage(
+    name: str, dataset: str, params: Path, seed: int | None = None, *, seeded: bool = True
+) -> Any:
+    """Run ``kdgat.pipeline.<name>`` on ``dataset``, as ``dvc repro <name>@<dataset>[-<seed>]``."""
     from kdgat.pipeline import entry
 
-    return entry.run_stage(importlib.import_module(f"kdgat.pipeline.{name}").run, dataset, params)
+    run = importlib.import_module(f"kdgat.pipeline.{name}").run
+    return entry.run_stage(run, dataset, params, seed=_seed(params, seed) if seeded else None)
+
+
+def _seed(params: Path, seed: int | None) -> int:
+    return config.load_params(params).seeds[0] if seed is None else seed
 
 
 @app.command("check-config")
@@ -144,25 +157,31 @@ def ingest(
 @app.command()
 def graphs(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
     """Build sliding-window graphs of an ingested dataset into data/graphs/<dataset>."""
-    _stage("graphs", dataset, params)
+    _stage("graphs", dataset, params, seeded=False)
 
 
 @app.command("train-vgae")
-def train_vgae(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def train_vgae(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Train the VGAE teacher (one-class, benign training graphs) of a dataset."""
-    _stage("train_vgae", dataset, params)
+    _stage("train_vgae", dataset, params, seed)
 
 
 @app.command("train-gat")
-def train_gat(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def train_gat(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Train the GAT teacher (curriculum from the VGAE's scores) of a dataset."""
-    _stage("train_gat", dataset, params)
+    _stage("train_gat", dataset, params, seed)
 
 
 @app.command()
-def distill(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def distill(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Distil the small GAT and small VGAE students from their teachers."""
-    _stage("distill", dataset, params)
+    _stage("distill", dataset, params, seed)
 
 
 @app.command()
@@ -170,6 +189,7 @@ def train(
     model: Annotated[str, typer.Argument(help="a model of kdgat.pipeline.models (e.g. gin)")],
     dataset: DatasetArgument,
     params: ParamsOption = config.PARAMS_FILE,
+    seed: SeedOption = None,
 ) -> None:
     """Train one model of the model table on a dataset (what its stage does for it)."""
     from kdgat.pipeline import entry
@@ -178,31 +198,56 @@ def train(
 
     if model not in MODELS:
         raise KdgatError(f"no model {model!r}; the table has: {', '.join(MODELS)}")
-    entry.run_stage(lambda d, p, layout: train_and_write(layout, d, p, model), dataset, params)
+    entry.run_stage(
+        lambda d, p, layout: train_and_write(layout, d, p, model),
+        dataset,
+        params,
+        seed=_seed(params, seed),
+    )
 
 
 @app.command("fusion-state")
-def fusion_state(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def fusion_state(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Run both model pairs over every split; store each graph's fusion state."""
-    _stage("fusion_state", dataset, params)
+    _stage("fusion_state", dataset, params, seed)
 
 
 @app.command("window-baseline")
-def window_baseline(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def window_baseline(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Train the non-graph baseline (boosted trees on per-window statistics)."""
-    _stage("window_baseline", dataset, params)
+    _stage("window_baseline", dataset, params, seed)
 
 
 @app.command("train-dqn")
-def train_dqn(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
+def train_dqn(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
     """Train the DQN fusion agent and the static fusions for both model pairs."""
-    _stage("train_dqn", dataset, params)
+    _stage("train_dqn", dataset, params, seed)
 
 
 @app.command()
-def evaluate(dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE) -> None:
-    """Evaluate every model on every test scenario: metrics/<dataset>/evaluation.json."""
-    _stage("evaluate", dataset, params)
+def evaluate(
+    dataset: DatasetArgument, params: ParamsOption = config.PARAMS_FILE, seed: SeedOption = None
+) -> None:
+    """Evaluate every model on every test scenario: metrics/<dataset>/<seed>/evaluation.json."""
+    _stage("evaluate", dataset, params, seed)
+
+
+@app.command()
+def repro(
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="chains (dataset x seed) run side by side")
+    ] = max(1, min(os.cpu_count() or 1, 8)),
+) -> None:
+    """`dvc repro` of everything, the dataset x seed chains in parallel git worktrees."""
+    from kdgat.slurm.fanout import repro as fan_out
+
+    fan_out(Path(), jobs)
 
 
 @app.command()
@@ -231,15 +276,24 @@ def export(
 
 
 @app.command()
-def report(params: ParamsOption = config.PARAMS_FILE) -> None:
-    """Print the results table of every dataset in params.yaml."""
-    from kdgat.report import evaluation_table, models_table, results_table
+def report(
+    params: ParamsOption = config.PARAMS_FILE,
+    attacks: Annotated[
+        bool, typer.Option("--attacks", help="per attack type: recall and time to detect")
+    ] = False,
+) -> None:
+    """Print the results table of every dataset in params.yaml (mean and 95 % CI over seeds)."""
+    from kdgat.report import attack_table, evaluation_table, models_table, results_table
 
-    datasets, layout = config.load_params(params).datasets, Layout()
-    for table in (results_table(datasets, layout), models_table(datasets, layout)):
+    p, layout = config.load_params(params), Layout()
+    if attacks:
+        table = attack_table(p.datasets, p.seeds, layout)
+        typer.echo(table or "no evaluation yet: run `dvc repro evaluate`")
+        return
+    for table in (results_table(p.datasets, layout), models_table(p.datasets, p.seeds, layout)):
         if table:
             typer.echo(table + "\n")
-    evaluation = evaluation_table(datasets, layout)
+    evaluation = evaluation_table(p.datasets, p.seeds, layout)
     typer.echo(
         "Per test scenario, thresholds chosen on validation:\n" + evaluation
         if evaluation

@@ -297,6 +297,7 @@ class Params(Frozen):
 
     datasets: list[DatasetName] = Field(min_length=1)
     seed: int = 42
+    seeds: list[int] = Field(default_factory=lambda: [42], min_length=1)
     lr: float = Field(1e-3, gt=0)
     epochs: int = Field(20, ge=1)
     batch_size: int = Field(64, ge=1)
@@ -305,6 +306,7 @@ class Params(Frozen):
     precision: Literal["32", "16-mixed", "bf16-mixed"] = "32"
     accumulate_grad_batches: int = Field(1, ge=1)
     accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    threads: int = Field(1, ge=0, description="torch intra-op CPU threads; 0: torch's default")
     ingest: IngestParams = IngestParams()
     synth: SynthParams = SynthParams()
     graphs: GraphParams = GraphParams()
@@ -319,6 +321,15 @@ class Params(Frozen):
     tracking: TrackingParams = TrackingParams()
     lakehouse: LakehouseParams = LakehouseParams()
     hpo: HPOParams = HPOParams()
+
+    @field_validator("datasets", "seeds")
+    @classmethod
+    def _distinct(cls, values: list[Any]) -> list[Any]:
+        # dvc.yaml's matrix would make two identical stages of a repeated entry.
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return values
 
 
 class DatasetEntry(Frozen):

@@ -1,7 +1,9 @@
 """Where every artifact lives: the only module that spells a pipeline path or file name.
 
 ``Layout(root)`` is rooted at a workspace (the repository root by default), so a
-test passes ``tmp_path`` instead of changing directory. Each folder of artifacts
+test passes ``tmp_path`` instead of changing directory. Everything trained is per
+seed (``<seed>`` = ``seed_42``: dvc.yaml's matrix over datasets x seeds); a
+``Layout`` with ``seed=None`` is one unseeded run (an HPO trial's folder). Each folder of artifacts
 is a small typed object built from a path, so a stage writing into a temporary
 folder (``kdgat.io.replace_dir``) names its files the same way as a reader of
 the final folder: ``ModelFiles(tmp).thresholds``.
@@ -10,12 +12,14 @@ the final folder: ``ModelFiles(tmp).thresholds``.
     data/processed/<ds>/manifest.json      validated Parquet per capture (ingest)
     data/graphs/<ds>/<split>/              one graph store per split (graphs)
     data/graphs/<ds>/{meta,vocab,scaler}.json
-    data/fusion/<ds>/<pair>/<split>.parquet  fusion state of every graph (fusion_state)
-    models/<ds>/<model>/                   weights, thresholds.json, model_card.json
-    models/<ds>/fusion/<pair>/             dqn.pt, stacker.json, fusion.json (train_dqn)
-    metrics/<ds>/                          ingest_report.json, graphs.json, evaluation.json, plots/
-    dvclive/<model>/<ds>/                  training curves
+    metrics/<ds>/                          ingest_report.json, graphs.json
+    data/fusion/<ds>/<seed>/<pair>/<split>.parquet  fusion state of every graph (fusion_state)
+    models/<ds>/<seed>/<model>/            weights, thresholds.json, model_card.json
+    models/<ds>/<seed>/fusion/<pair>/      dqn.pt, stacker.json, fusion.json (train_dqn)
+    metrics/<ds>/<seed>/                   evaluation.json, plots/
+    dvclive/<model>/<ds>/<seed>/           training curves
     lakehouse/                             exported Parquet tables (export)
+    reports/headline.json                  the main models' F1, AUROC, MCC over seeds (export)
     .kdgat/                                run checkpoints, HPO trials: never a DVC output
 """
 
@@ -139,7 +143,7 @@ class FusionFiles:
 
 @dataclass(frozen=True)
 class MetricsFiles:
-    """``metrics/<ds>/``: small, git-tracked results of every stage."""
+    """``metrics/<ds>/``: what the data stages report about one dataset."""
 
     dir: Path
 
@@ -150,13 +154,30 @@ class MetricsFiles:
 
     @property
     def graphs(self) -> Path:
-        """``graphs.json``: build rate, vocabulary size and per-split graph statistics."""
+        """``graphs.json``: vocabulary size and per-split graph statistics."""
         return self.dir / "graphs.json"
+
+
+@dataclass(frozen=True)
+class EvaluationFiles:
+    """``metrics/<ds>/<seed>/``: every model of one seed on every test scenario."""
+
+    dir: Path
 
     @property
     def evaluation(self) -> Path:
-        """``evaluation.json``: every model's metrics on every test scenario."""
+        """``evaluation.json``: the headline metrics (a DVC metric: ``dvc exp show``)."""
         return self.dir / "evaluation.json"
+
+    @property
+    def attacks(self) -> Path:
+        """``attacks.json``: per model, scenario and attack type: recall, delays."""
+        return self.dir / "attacks.json"
+
+    @property
+    def predictions(self) -> Path:
+        """``predictions.parquet``: every window's score and decision (paired comparisons)."""
+        return self.dir / "predictions.parquet"
 
     @property
     def roc(self) -> Path:
@@ -176,9 +197,21 @@ class MetricsFiles:
 
 @dataclass(frozen=True)
 class Layout:
-    """Every artifact path of one workspace."""
+    """Every artifact path of one workspace, for one training seed (``None``: unseeded)."""
 
     root: Path = Path()
+    seed: int | None = None
+
+    def seeded(self, seed: int | None) -> Layout:
+        """The same workspace seen from another seed's runs."""
+        return Layout(self.root, seed)
+
+    def key(self, dataset: str) -> str:
+        """The suffix of this seed's dvc.yaml stages of ``dataset``: ``synth-42``."""
+        return dataset if self.seed is None else f"{dataset}-{self.seed}"
+
+    def _per_seed(self, folder: Path) -> Path:
+        return folder if self.seed is None else folder / f"seed_{self.seed}"
 
     @property
     def params(self) -> Path:
@@ -213,7 +246,7 @@ class Layout:
 
     def fusion_state(self, dataset: str) -> Path:
         """The fusion_state stage's output folder."""
-        return self.root / "data" / "fusion" / dataset
+        return self._per_seed(self.root / "data" / "fusion" / dataset)
 
     def state(self, dataset: str, pair: str, split: str) -> Path:
         """A split's fusion state in the final fusion_state output folder."""
@@ -225,16 +258,16 @@ class Layout:
         return self.root / "models"
 
     def model(self, dataset: str, name: str) -> ModelFiles:
-        """``models/<dataset>/<name>/``: one trained model."""
-        return ModelFiles(self.models / dataset / name)
+        """``models/<dataset>/<seed>/<name>/``: one trained model."""
+        return ModelFiles(self._per_seed(self.models / dataset) / name)
 
     def model_cards(self, dataset: str) -> list[Path]:
-        """Every model card under ``models/<dataset>/`` (any depth), sorted."""
-        return sorted((self.models / dataset).glob(f"**/{CARD}"))
+        """Every model card of this seed under ``models/<dataset>/`` (any depth), sorted."""
+        return sorted(self._per_seed(self.models / dataset).glob(f"**/{CARD}"))
 
     def fusion_models(self, dataset: str) -> Path:
         """The train_dqn stage's output folder (one subfolder per pair)."""
-        return self.models / dataset / "fusion"
+        return self._per_seed(self.models / dataset) / "fusion"
 
     def fusion(self, dataset: str, pair: str) -> FusionFiles:
         """``models/<dataset>/fusion/<pair>/``: the fusion variants of one model pair."""
@@ -246,8 +279,12 @@ class Layout:
         return self.root / "metrics"
 
     def metrics(self, dataset: str) -> MetricsFiles:
-        """``metrics/<dataset>/``: one dataset's stage results."""
+        """``metrics/<dataset>/``: what the data stages report about a dataset."""
         return MetricsFiles(self.metrics_root / dataset)
+
+    def evaluation(self, dataset: str) -> EvaluationFiles:
+        """``metrics/<dataset>/<seed>/``: the evaluate stage's results of this seed."""
+        return EvaluationFiles(self._per_seed(self.metrics_root / dataset))
 
     @property
     def dvclive_root(self) -> Path:
@@ -255,8 +292,13 @@ class Layout:
         return self.root / "dvclive"
 
     def dvclive(self, model: str, dataset: str) -> Path:
-        """``dvclive/<model>/<dataset>/``: one training run's curves."""
-        return self.dvclive_root / model / dataset
+        """``dvclive/<model>/<dataset>/<seed>/``: one training run's curves."""
+        return self._per_seed(self.dvclive_root / model / dataset)
+
+    @property
+    def headline(self) -> Path:
+        """``reports/headline.json``: the main models' means, the pipeline's only DVC metric."""
+        return self.root / "reports" / "headline.json"
 
     @property
     def lakehouse(self) -> Path:

@@ -42,21 +42,21 @@ def test_writing_nothing_keeps_the_file_byte_for_byte(params: Path) -> None:
 def test_values_change_only_their_lines_and_comments_stay(params: Path) -> None:
     before = params.read_text()
     previous = params_file.write_values(
-        params, {"gat.large.hidden_channels": 32, "gat.focal_gamma": 1.5, "gat.lr": 0.003}
+        params, {"gat.large.hidden_channels": 64, "gat.focal_gamma": 1.5, "gat.lr": 0.003}
     )
     after = params.read_text()
-    assert previous == {"gat.large.hidden_channels": 64, "gat.focal_gamma": 2.0, "gat.lr": None}
-    large = "  large: {hidden_channels: %d, num_layers: 3, heads: 4, embedding_dim: 32, jk: cat, "
+    assert previous == {"gat.large.hidden_channels": 32, "gat.focal_gamma": 2.0, "gat.lr": None}
+    large = "  large: {hidden_channels: %d, num_layers: 3, heads: 2, embedding_dim: 16, jk: cat, "
     large += "dropout: 0.2}"
     assert changed_lines(before, after) == [
-        "-" + large % 64,
+        "-" + large % 32,
         "+  lr: 0.003",  # a new key goes first in its section
-        "+" + large % 32,  # a flow mapping stays one
+        "+" + large % 64,  # a flow mapping stays one
         "-  focal_gamma: 2.0",
         "+  focal_gamma: 1.5",
     ]
     p = load_params(params)
-    assert (p.gat.large.hidden_channels, p.gat.focal_gamma, p.gat.lr) == (32, 1.5, 0.003)
+    assert (p.gat.large.hidden_channels, p.gat.focal_gamma, p.gat.lr) == (64, 1.5, 0.003)
 
 
 def test_a_key_without_its_section_is_refused(params: Path) -> None:
@@ -80,19 +80,19 @@ def test_apply_best_writes_the_best_complete_trial(params: Path, tmp_path: Path)
     s = study.open_study("s1", journal, IDENTITY)
     with pytest.raises(HPOError, match="no complete trial yet"):
         apply_best(s, params)
-    add_trial(s, 0.001, 16, value=0.5)
-    add_trial(s, 0.004, 32, value=0.2)  # lowest val/loss: the best
+    add_trial(s, 0.001, 32, value=0.5)
+    add_trial(s, 0.004, 16, value=0.2)  # lowest val/loss: the best
     add_trial(s, 0.009, 64, value=0.9)
     changes = apply_best(study.load("s1", journal), params)
-    assert changes == {"gat.lr": (None, 0.004), "gat.large.hidden_channels": (64, 32)}
+    assert changes == {"gat.lr": (None, 0.004), "gat.large.hidden_channels": (32, 16)}
     p = load_params(params)
-    assert (p.gat.lr, p.gat.large.hidden_channels) == (0.004, 32)
+    assert (p.gat.lr, p.gat.large.hidden_channels) == (0.004, 16)
 
 
 def test_best_on_the_command_line(params: Path, tmp_path: Path) -> None:
     journal = str(tmp_path / "journal.log")
     s = study.open_study("cli", journal, IDENTITY)
-    add_trial(s, 0.002, 32, value=0.3)
+    add_trial(s, 0.002, 16, value=0.3)
     kdgat = [sys.executable, "-m", "kdgat.cli", "hpo", "best", "--storage", journal]
     shown = subprocess.run(
         [*kdgat, "--study", "cli", "--params", str(params), "--apply"],
@@ -102,8 +102,8 @@ def test_best_on_the_command_line(params: Path, tmp_path: Path) -> None:
     )
     assert shown.returncode == 0, shown.stderr
     assert "best trial 0: val/loss = 0.3" in shown.stdout
-    assert f"{params}: gat.large.hidden_channels: 64 -> 32" in shown.stdout
-    assert load_params(params).gat.large.hidden_channels == 32
+    assert f"{params}: gat.large.hidden_channels: 32 -> 16" in shown.stdout
+    assert load_params(params).gat.large.hidden_channels == 16
     missing = subprocess.run(
         [*kdgat, "--study", "nope"], capture_output=True, text=True, timeout=120
     )

@@ -22,7 +22,7 @@ from kdgat.lakehouse.store import load_manifests, open_lakehouse
 from kdgat.lakehouse.tables import SCHEMA_VERSION, SCHEMAS
 from kdgat.layout import Layout
 
-from .workspace import MODELS, SCENARIOS, make_repo, retrain, write_dataset
+from .workspace import MODELS, SCENARIOS, TRAINING_SEED, make_repo, retrain, write_dataset
 
 INFO = {"domain": "can", "format": "can_csv", "source": "synth"}
 
@@ -45,7 +45,13 @@ def cli(*args: str) -> str:
 
 
 def export(root: Path, datasets: list[str], out: Path, revision: str = "r1") -> dict:
-    rows = collect(Layout(root), dict.fromkeys(datasets, INFO), revision, {"lr": 0.001})
+    rows = collect(
+        Layout(root),
+        dict.fromkeys(datasets, INFO),
+        revision,
+        {"lr": 0.001},
+        seeds=[TRAINING_SEED],
+    )
     return write_export(rows, out, revision)
 
 
@@ -77,7 +83,7 @@ def test_export_writes_hive_partitions_with_versioned_schemas(workspace: Path) -
 
 
 def test_metrics_and_model_facts_match_the_inputs(workspace: Path) -> None:
-    evaluation = json.loads((workspace / "metrics/synth/evaluation.json").read_text())
+    evaluation = json.loads((workspace / "metrics/synth/seed_42/evaluation.json").read_text())
     export(workspace, ["synth"], workspace / "lakehouse")
     con = connect(workspace / "lakehouse")
     f1 = con.execute(
@@ -148,7 +154,7 @@ def test_compaction_keeps_every_row_once_and_deletes_replaced_files(workspace: P
 
 
 def test_views_rank_compare_teachers_and_fusion(workspace: Path) -> None:
-    evaluation = json.loads((workspace / "metrics/synth/evaluation.json").read_text())
+    evaluation = json.loads((workspace / "metrics/synth/seed_42/evaluation.json").read_text())
     export(workspace, ["synth"], workspace / "lakehouse")
     con = connect(workspace / "lakehouse")
     scenario = SCENARIOS[0]
@@ -176,7 +182,7 @@ def test_views_rank_compare_teachers_and_fusion(workspace: Path) -> None:
 
 
 def test_bad_evaluation_names_the_file_and_the_key(workspace: Path) -> None:
-    path = workspace / "metrics/synth/evaluation.json"
+    path = workspace / "metrics/synth/seed_42/evaluation.json"
     data = json.loads(path.read_text())
     data["gat"][SCENARIOS[0]]["f1"] = "high"
     path.write_text(json.dumps(data))
@@ -184,7 +190,7 @@ def test_bad_evaluation_names_the_file_and_the_key(workspace: Path) -> None:
         export(workspace, ["synth"], workspace / "lakehouse")
     path.unlink()
     with pytest.raises(
-        LakehouseError, match=r"evaluation.json: not found.*dvc repro evaluate@synth"
+        LakehouseError, match=r"evaluation.json: not found.*dvc repro evaluate@synth-42"
     ):
         export(workspace, ["synth"], workspace / "lakehouse")
     assert not (workspace / "lakehouse").exists()  # nothing half-written
@@ -229,11 +235,14 @@ def _merge(src: Path, dst: Path) -> None:
             target.write_bytes(path.read_bytes())
 
 
-def _snapshot(con) -> dict[str, list]:
-    return {
+def _snapshot(con) -> str:
+    """Every table and the leaderboard, as text: NaN (a one-seed interval) equals NaN."""
+    tables = {
         table: con.execute(f"select * exclude (exported_at) from {table} order by all").fetchall()
-        for table in (*SCHEMAS, "leaderboard")
+        for table in SCHEMAS
     }
+    leaderboard = con.execute("select * from leaderboard order by all").fetchall()
+    return repr(tables | {"leaderboard": leaderboard})
 
 
 def test_a_missing_file_is_an_error_naming_the_table(workspace: Path) -> None:

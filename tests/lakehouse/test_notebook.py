@@ -14,7 +14,7 @@ from kdgat.lakehouse.upload import upload_export
 from kdgat.layout import Layout
 from tests.s3_server import S3Server
 
-from .workspace import REPO, write_dataset
+from .workspace import REPO, TRAINING_SEED, write_dataset
 
 pytestmark = pytest.mark.s3
 NOTEBOOK = REPO / "notebooks" / "lakehouse.ipynb"
@@ -27,7 +27,13 @@ def test_notebook_runs_against_s3(
         monkeypatch.setenv(name, value)  # the kernel inherits them
     for seed, name in enumerate(["synth", "can_sample"]):
         write_dataset(tmp_path, name, seed=seed)
-    rows = collect(Layout(tmp_path), {name: {} for name in ("synth", "can_sample")}, "r1", {})
+    rows = collect(
+        Layout(tmp_path),
+        {name: {} for name in ("synth", "can_sample")},
+        "r1",
+        {},
+        seeds=[TRAINING_SEED],
+    )
     write_export(rows, tmp_path / "lakehouse", "r1")
     uri = f"s3://{moto_s3.new_bucket('notebook')}/lakehouse"
     upload_export(tmp_path / "lakehouse", uri)

@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from kdgat.layout import Layout
+from kdgat.timings import write_timings
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = ("known_vehicle_known_attack", "unknown_vehicle_unknown_attack")
@@ -29,6 +32,7 @@ MODELS = (
     *(f"fusion_{v}_small" for v in FUSION),
     "window_gbt",
 )
+TRAINING_SEED = 42  # the one seed of the fake workspace (params.yaml's seeds: [42])
 GRAPHS = {"known_vehicle_known_attack": 1319, "unknown_vehicle_unknown_attack": 226}
 
 
@@ -69,7 +73,9 @@ def scenario_metrics(rng: np.random.Generator, graphs: int, quality: float) -> d
     }
 
 
-def model_card(model: str, dataset: str, revision: str, lr: float) -> dict[str, Any]:
+def model_card(
+    model: str, dataset: str, revision: str, lr: float, seed: int = TRAINING_SEED
+) -> dict[str, Any]:
     """What kdgat.training.artifacts.write_outputs writes."""
     return {
         "architecture": {"class": "GATClassifier" if "gat" in model else "VGAE", "arguments": {}},
@@ -78,20 +84,28 @@ def model_card(model: str, dataset: str, revision: str, lr: float) -> dict[str, 
         "model": model,
         "dataset": dataset,
         "data_hash": f"hash-of-{dataset}",
-        "settings": {"epochs": 3, "lr": lr, "batch_size": 64, "seed": 42},
+        "settings": {"epochs": 3, "lr": lr, "batch_size": 64, "seed": seed},
         "validation": {"threshold": 0.5, "threshold_method": "max_f1"},
     }
 
 
 def write_dataset(
-    root: Path, dataset: str, seed: int = 0, revision: str = "a" * 40, lr: float = 1e-3
+    root: Path,
+    dataset: str,
+    seed: int = 0,
+    revision: str = "a" * 40,
+    lr: float = 1e-3,
+    training_seed: int = TRAINING_SEED,
 ) -> dict[str, Any]:
-    """Every pipeline output the export reads for one dataset; returns evaluation.json."""
+    """Every pipeline output the export reads for one dataset and training seed.
+
+    ``seed`` draws the fake results; returns evaluation.json.
+    """
     rng = np.random.default_rng(seed)
-    layout = Layout(root)
+    layout = Layout(root, training_seed)
     for name, params in GRAPH_MODELS.items():
         files = layout.model(dataset, name)
-        write_json(files.card, model_card(name, dataset, revision, lr))
+        write_json(files.card, model_card(name, dataset, revision, lr, training_seed))
         write_json(files.thresholds, {"threshold": 0.4 + params % 7 / 10, "method": "max_f1"})
         files.weights.write_bytes(rng.bytes(2048))
         write_curves(layout.dvclive(name, dataset) / "plots" / "metrics", rng, name)
@@ -102,23 +116,51 @@ def write_dataset(
         fusion.dqn.write_bytes(rng.bytes(512))
         fusion.stacker.write_bytes(rng.bytes(256))
     gbt = layout.model(dataset, "window_gbt")
-    write_json(gbt.card, {"model": "window_gbt", "parameters": 10416, "latency_ms": 2.2})
+    write_json(gbt.card, {"model": "window_gbt", "parameters": 10416})
     write_json(gbt.thresholds, {"threshold": 0.99, "method": "max_f1"})
     gbt.estimator.write_bytes(rng.bytes(1024))
     evaluation = {
         model: {
             scenario: {
                 **scenario_metrics(rng, GRAPHS[scenario], float(rng.uniform(0.6, 0.99))),
-                "latency_ms": float(rng.uniform(0.05, 2.0)),
                 "params": GRAPH_MODELS.get(model, 7000 + i),
             }
             for scenario in SCENARIOS
         }
         for i, model in enumerate(MODELS)
     }
-    write_json(layout.metrics(dataset).evaluation, evaluation)
+    write_json(layout.evaluation(dataset).evaluation, evaluation)
+    attacks = {
+        model: {SCENARIOS[0]: {"dos": {"windows": 40.0, "recall": float(rng.uniform(0.5, 1))}}}
+        for model in MODELS
+    }
+    write_json(layout.evaluation(dataset).attacks, attacks)
+    write_predictions(layout.evaluation(dataset).predictions, rng)
+    latency = {model: {"latency_ms": float(rng.uniform(0.05, 2.0))} for model in MODELS}
+    write_timings(layout, dataset, "evaluate", latency)
     write_reports(layout, dataset, rng)
     return evaluation
+
+
+def write_predictions(path: Path, rng: np.random.Generator, windows: int = 200) -> None:
+    """predictions.parquet as evaluate writes it: every model's decision on every window."""
+    labels = {scenario: rng.random(windows) < 0.3 for scenario in SCENARIOS}
+    parts = [
+        (model, scenario, y, np.where(rng.random(windows) < 0.9, y, ~y))
+        for model in MODELS
+        for scenario, y in labels.items()
+    ]
+    table = pa.table(
+        {
+            "model": [m for m, _, y, _ in parts for _ in y],
+            "scenario": [s for _, s, y, _ in parts for _ in y],
+            "window": np.concatenate([np.arange(len(y)) for _, _, y, _ in parts]),
+            "score": np.concatenate([f.astype(float) for _, _, _, f in parts]),
+            "flagged": np.concatenate([f for _, _, _, f in parts]),
+            "y": np.concatenate([y.astype(np.uint8) for _, _, y, _ in parts]),
+        }
+    )
+    pq.write_table(table, path)
 
 
 def write_curves(folder: Path, rng: np.random.Generator, model: str, epochs: int = 3) -> None:
@@ -166,12 +208,18 @@ def write_reports(layout: Layout, dataset: str, rng: np.random.Generator) -> Non
     write_json(metrics.graphs, {"dataset": dataset, "vocab_size": 44, "splits": splits})
 
 
-def make_repo(root: Path, datasets: list[str], lakehouse: dict[str, str] | None = None) -> Path:
-    """A folder the kdgat CLI runs in: params.yaml and the catalog, plus the outputs."""
+def make_repo(
+    root: Path,
+    datasets: list[str],
+    lakehouse: dict[str, str] | None = None,
+    seeds: tuple[int, ...] = (TRAINING_SEED,),
+) -> Path:
+    """A folder the kdgat CLI runs in: params.yaml and the catalog, plus every seed's outputs."""
     layout, repo = Layout(root), Layout(REPO)
     root.mkdir(parents=True, exist_ok=True)
     params = yaml.safe_load(repo.params.read_text())
     params["datasets"] = datasets
+    params["seeds"] = list(seeds)
     params["lakehouse"].update(lakehouse or {})
     layout.params.write_text(yaml.safe_dump(params, sort_keys=False))
     catalog = yaml.safe_load(repo.catalog.read_text())
@@ -181,7 +229,8 @@ def make_repo(root: Path, datasets: list[str], lakehouse: dict[str, str] | None 
     layout.catalog.write_text(yaml.safe_dump(catalog, sort_keys=False))
     for i, name in enumerate(datasets):
         if not layout.metrics(name).dir.exists():
-            write_dataset(root, name, seed=i)
+            for j, training_seed in enumerate(seeds):
+                write_dataset(root, name, seed=10 * i + j, training_seed=training_seed)
     return root
 
 
@@ -194,7 +243,7 @@ def set_lakehouse(root: Path, **settings: str | int | float) -> None:
 
 def retrain(root: Path, dataset: str, model: str, lr: float) -> None:
     """As if ``model`` were trained again with another learning rate (a new run)."""
-    card = Layout(root).model(dataset, model).card
+    card = Layout(root, TRAINING_SEED).model(dataset, model).card
     data = json.loads(card.read_text())
     data["settings"]["lr"] = lr
     card.write_text(json.dumps(data))

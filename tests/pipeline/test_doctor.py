@@ -32,17 +32,17 @@ def test_doctor_after_a_purge_points_at_commit_and_pull(copy_of: Callable[[str],
     assert "nothing to do" in run(["kdgat", "doctor"], root).stdout
 
     shutil.rmtree(root / ".dvc/cache")  # what a scratch clean-up does
-    shutil.rmtree(root / "models/synth/gat")  # and one output deleted by hand
+    shutil.rmtree(root / "models/synth/seed_42/gat")  # and one output deleted by hand
     report = run(["kdgat", "doctor"], root).stdout
-    assert row(report, "models/synth/gat")[2:] == ["missing", "no", "yes"]
-    assert row(report, "models/synth/vgae")[2:] == ["ok", "no", "yes"]
+    assert row(report, "models/synth/seed_42/gat")[2:] == ["missing", "no", "yes"]
+    assert row(report, "models/synth/seed_42/vgae")[2:] == ["ok", "no", "yes"]
     todo = advice(report)
     assert "purged" in todo
     assert "do NOT run `dvc repro` first" in todo
     assert "`dvc commit --force" in todo
-    assert "train_vgae@synth" in todo
+    assert "train_vgae@synth-42" in todo
     pull = next(line for line in todo.splitlines() if "`kdgat pull`" in line)
-    assert "models/synth/gat" in pull
+    assert "models/synth/seed_42/gat" in pull
 
     run(["kdgat", "pull"], root)  # the advice, followed
     assert "nothing to do" in advice(run(["kdgat", "doctor"], root).stdout)
@@ -54,11 +54,11 @@ def test_doctor_without_the_data_on_the_remote_points_at_repro(
 ) -> None:
     root = copy_of("doctor-unpushed")  # nothing pushed: the remote folder does not exist
     shutil.rmtree(root / ".dvc/cache/files")
-    shutil.rmtree(root / "models/synth/gat")
+    shutil.rmtree(root / "models/synth/seed_42/gat")
     report = run(["kdgat", "doctor"], root).stdout
-    assert row(report, "models/synth/gat")[2:] == ["missing", "no", "no"]
+    assert row(report, "models/synth/seed_42/gat")[2:] == ["missing", "no", "no"]
     todo = advice(report)
-    assert "`dvc repro` rebuilds train_gat@synth" in todo
+    assert "`dvc repro` rebuilds train_gat@synth-42" in todo
     assert "neither in the cache nor on the remote" in todo
 
 
@@ -73,7 +73,7 @@ def test_doctor_reports_an_unreachable_remote_and_still_lists_the_workspace(
     )  # fmt: skip
     keys = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
     report = run(["kdgat", "doctor"], root, extra_env=keys).stdout
-    assert row(report, "models/synth/gat")[2:] == ["ok", "yes", "unknown"]
+    assert row(report, "models/synth/seed_42/gat")[2:] == ["ok", "yes", "unknown"]
     assert "cannot reach the endpoint" in advice(report)
 
 

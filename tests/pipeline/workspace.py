@@ -33,7 +33,9 @@ class SynthSize(TypedDict):
 
 # Small enough that a full two-dataset pipeline trains in about a minute on 2 CPU cores.
 TINY_SYNTH: SynthSize = {"ecus": 4, "duration_s": 4.0, "attack_free_captures": 1}
-TINY_TRAINING = {"epochs": 1, "batch_size": 32}
+TINY_TRAINING = {"epochs": 1, "batch_size": 32, "seeds": [42]}
+SEED = 42  # the one training seed of a test workspace: stages train_gat@synth-42, ...
+PER_DATASET = {"ingest", "graphs"}  # dvc.yaml's foreach stages; the rest are dataset x seed
 # Sections other stages add; set only where params.yaml has them.
 TINY_OPTIONAL = {
     "dqn.steps": 200,
@@ -206,8 +208,13 @@ FINAL = ["export"]
 
 
 def at(stages: Iterable[str], dataset: str) -> list[str]:
-    """``["ingest", ...]`` -> ``["ingest@synth", ...]``."""
-    return [f"{stage}@{dataset}" for stage in stages]
+    """``["ingest", "train_gat"]`` -> ``["ingest@synth", "train_gat@synth-42"]``."""
+    return [named(stage, dataset) for stage in stages]
+
+
+def named(stage: str, dataset: str) -> str:
+    """The dvc.yaml name of ``stage`` for ``dataset`` (and the test seed, where it trains)."""
+    return f"{stage}@{dataset}" if stage in PER_DATASET else f"{stage}@{dataset}-{SEED}"
 
 
 def daily_target(root: Path) -> str:

@@ -25,7 +25,7 @@ def test_a_signalled_job_requeues_and_training_continues(requeue_job: RequeueJob
     assert resumed(runs), output
     assert all(after[0] >= before[-1] for before, after in handovers(runs)), output
     assert "requeueing job" in output
-    assert "resuming vgae_synth from" in output
+    assert "resuming vgae_synth-42 from" in output
     assert int(row["restarts"]) >= 1, row
     assert row["state"] == "CANCELLED", row
     worktree = requeue_job.scratch / "worktrees" / requeue_job.id

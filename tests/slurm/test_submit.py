@@ -12,7 +12,7 @@ import pytest
 
 from kdgat.slurm.submit import pipeline_stages
 
-from ..pipeline.workspace import SECOND, ran_stages, run
+from ..pipeline.workspace import SECOND, named, ran_stages, run
 from ..slurm_cluster import job_env
 
 pytestmark = pytest.mark.slurm
@@ -33,9 +33,9 @@ def test_dry_run_prints_the_commands_and_submits_nothing(submit_root: Path) -> N
     assert result.returncode == 0, result.stderr
     chain, collect = result.stdout.strip().splitlines()
     assert "--array=0-1" in chain
-    assert chain.endswith("train_vgae@synth train_vgae@synth_b")
+    assert chain.endswith("train_vgae@synth-42 train_vgae@synth_b-42")
     assert "'--dependency=afterok:<chain-job-id>'" in collect
-    assert "--in-place train_vgae@synth train_vgae@synth_b" in collect
+    assert "--in-place train_vgae@synth-42 train_vgae@synth_b-42" in collect
     assert "KDGAT_REV=" in chain
     assert "--cpus-per-task=1" in chain
     assert (last.read_text() if last.exists() else None) == before  # nothing recorded
@@ -65,7 +65,7 @@ def test_two_datasets_run_as_two_chain_jobs_then_one_collect_job(submit_root: Pa
         ("collect", collect[1]),
     ]
     assert {r["state"] for r in rows} == {"COMPLETED"}
-    finals = [f"{stage}@{dataset}" for dataset in DATASETS]
+    finals = [named(stage, dataset) for dataset in DATASETS]
     assert sorted(r["targets"] for r in rows if r["kind"] == "chain") == finals
 
     log = next((submit_root / ".kdgat/slurm/logs").glob(f"kdgat-collect-{collect[1]}.out"))

@@ -16,6 +16,11 @@ import yaml
 from .conftest import DATASET, tiny_params
 
 pytestmark = pytest.mark.slow
+SEED = 42  # the first of params.yaml's seeds: a stage command's default
+
+# Enough that the signal sent after epoch 2 lands before the last one: a tiny epoch is
+# a fraction of a second on one thread.
+EPOCHS = 30
 
 
 def start(workspace: Path) -> subprocess.Popen[str]:
@@ -45,8 +50,10 @@ def wait_for_epochs(progress: Path, epochs: int, process: subprocess.Popen[str])
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1])
 def test_signal_checkpoints_and_the_next_run_resumes(workspace: Path, sig: signal.Signals) -> None:
-    (workspace / "params.yaml").write_text(yaml.safe_dump(tiny_params(epochs=6), sort_keys=False))
-    run_dir = workspace / ".kdgat" / "runs" / f"vgae_{DATASET}"
+    (workspace / "params.yaml").write_text(
+        yaml.safe_dump(tiny_params(epochs=EPOCHS), sort_keys=False)
+    )
+    run_dir = workspace / ".kdgat" / "runs" / f"vgae_{DATASET}-{SEED}"
     first = start(workspace)
     wait_for_epochs(run_dir / "progress.json", 2, first)
     first.send_signal(sig)
@@ -54,26 +61,29 @@ def test_signal_checkpoints_and_the_next_run_resumes(workspace: Path, sig: signa
     assert first.returncode == 128 + sig, output
     assert f"stopped by {sig.name}" in output
     assert (run_dir / "last.ckpt").exists()
-    assert not (workspace / "models" / DATASET / "vgae" / "model.pt").exists()
+    assert not (workspace / "models" / DATASET / f"seed_{SEED}" / "vgae" / "model.pt").exists()
     stopped_at = json.loads((run_dir / "progress.json").read_text())["epochs_done"]
-    assert stopped_at < 6
+    assert stopped_at < EPOCHS
 
     second = start(workspace)
     output = second.communicate(timeout=600)[0]
     assert second.returncode == 0, output
-    assert "resuming vgae_tiny" in output
+    assert f"resuming vgae_{DATASET}-{SEED}" in output
     epochs_logged = [
-        line for line in output.splitlines() if "kdgat.training.callbacks: epoch" in line
+        line for line in output.splitlines() if "kdgat.training.callbacks: vgae@" in line
     ]
-    assert epochs_logged[0].split("epoch ")[1].startswith(f"{stopped_at + 1}/6")  # no epoch redone
-    card = json.loads((workspace / "models" / DATASET / "vgae" / "model_card.json").read_text())
-    assert card["validation"]["epochs"] == 6
+    # No epoch redone; every line names its run.
+    assert epochs_logged[0].split("epoch ")[1].startswith(f"{stopped_at + 1}/{EPOCHS}")
+    card = json.loads(
+        (workspace / "models" / DATASET / f"seed_{SEED}" / "vgae" / "model_card.json").read_text()
+    )
+    assert card["validation"]["epochs"] == EPOCHS
     assert not run_dir.exists()
 
 
 def test_changed_settings_start_over(workspace: Path) -> None:
     (workspace / "params.yaml").write_text(yaml.safe_dump(tiny_params(epochs=6), sort_keys=False))
-    run_dir = workspace / ".kdgat" / "runs" / f"vgae_{DATASET}"
+    run_dir = workspace / ".kdgat" / "runs" / f"vgae_{DATASET}-{SEED}"
     first = start(workspace)
     wait_for_epochs(run_dir / "progress.json", 1, first)
     first.send_signal(signal.SIGTERM)

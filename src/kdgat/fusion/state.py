@@ -19,12 +19,14 @@ VGAE never saw. Columns (one row per graph):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
+from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from kdgat.errors import KdgatError
@@ -36,6 +38,7 @@ from kdgat.graphs.loader import GraphLoader
 from kdgat.graphs.store import GraphStore
 from kdgat.models.classifier import GraphClassifier
 from kdgat.models.vgae import VGAE, anomaly_score
+from kdgat.progress import bar
 
 LOG_TERMS = ("s_vgae", "err_features", "err_ids", "err_neighbours", "err_kl")  # errors: > 0
 SIGNED_TERMS = ("mu_norm", "mu_std", "logstd_mean")
@@ -55,11 +58,16 @@ def model_outputs(
     classifier: GraphClassifier,
     store: GraphStore | GraphArrays,
     score_weights: dict[str, float],
+    desc: str = "fusion state",
 ) -> dict[str, np.ndarray]:
-    """Raw per-graph outputs of a pair's two models over a split (eval mode, batched)."""
+    """Raw per-graph outputs of a pair's two models over a split (eval mode, batched).
+
+    ``desc`` names the progress bar (graphs, rate, ETA).
+    """
     vgae.eval(), classifier.eval()
     parts: dict[str, list[np.ndarray]] = {}
-    for batch in GraphLoader(store, INFERENCE_BATCH):
+    loader = GraphLoader(store, INFERENCE_BATCH)
+    for batch in bar_over(loader, desc):
         out, errors = vgae.errors(batch)
         pooled = {
             "mu_norm": out.mu.norm(dim=-1),
@@ -80,6 +88,14 @@ def model_outputs(
         for name, value in columns.items():
             parts.setdefault(name, []).append(value.cpu().numpy())
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def bar_over(loader: GraphLoader, desc: str) -> Iterator[Batch]:
+    """The loader's batches, counted in graphs on a ``kdgat.progress`` bar."""
+    with bar(loader.num_samples, desc, "graph") as progress:
+        for batch in loader:
+            yield batch
+            progress.update(batch.num_graphs)
 
 
 def calibrate(scores: np.ndarray, threshold: float, validation: np.ndarray) -> np.ndarray:
@@ -140,7 +156,7 @@ def state_columns(
 
 def _state_table(path: Path, columns: list[str]) -> pa.Table:
     if not path.is_file():
-        raise KdgatError(f"{path}: not found; run `dvc repro fusion_state@<dataset>`")
+        raise KdgatError(f"{path}: not found; run `dvc repro fusion_state@<dataset>-<seed>`")
     return pq.read_table(path, columns=columns)
 
 

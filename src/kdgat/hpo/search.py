@@ -74,7 +74,7 @@ def objective(search: Search) -> Callable[[optuna.Trial], float]:
     def run_trial(trial: optuna.Trial) -> float:
         values = space.suggest(trial, search.space)
         p: Params = space.validated(search.raw_params, values, search.params_file)
-        layout = Layout()
+        layout = Layout(seed=p.seeds[0])  # a curriculum reads that seed's trained VGAE
         folder = layout.hpo(search.study) / f"trial-{trial.number}"
         pruning = PruningCallback(trial, search.metric)
         name = f"hpo-{search.study}-{trial.number}@{search.dataset}"

@@ -18,15 +18,20 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kdgat.errors import LakehouseError
+from kdgat.evaluation.comparisons import Decisions
+from kdgat.lakehouse.derived import derived_rows, read_decisions
 from kdgat.lakehouse.ids import md5_file, run_id, stable_hash
 from kdgat.lakehouse.tables import Rows
 from kdgat.layout import FusionFiles, Layout, ModelFiles
+from kdgat.timings import read_timings
 
 GRAPH_FAMILIES = {"gat", "vgae"}  # for cards written before they recorded their network
 TRAINING_STAGES = {
@@ -44,36 +49,61 @@ def collect(
     git_revision: str,
     fallback_params: Mapping[str, Any],
     dvc_experiment: str | None = None,
+    seeds: Iterable[int | None] = (None,),
 ) -> Rows:
-    """Rows of every table for ``datasets`` (name -> catalog fields domain/format/source)."""
-    rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "datasets": [], "models": []}
+    """Rows of every table for ``datasets`` (name -> catalog fields domain/format/source).
+
+    Every dataset's runs of every seed, then the tables derived over seeds (``summary``).
+    """
+    rows: Rows = {table: [] for table in PER_RUN}
+    decisions: dict[str, list[tuple[Decisions, dict[str, np.ndarray]]]] = {}
     for dataset, info in datasets.items():
         data_row = dataset_row(layout, dataset, info)
         rows["datasets"].append(data_row)
-        context = {
-            "git_revision": git_revision,
-            "params": dict(fallback_params),
-            "data_hash": data_row["data_hash"],
-            "dvc_experiment": dvc_experiment,
-        }
-        for table, new in dataset_runs(layout, dataset, context).items():
-            rows[table].extend(new)
-    return rows
+        for seed in seeds:
+            context = {
+                "git_revision": git_revision,
+                "params": dict(fallback_params),
+                "data_hash": data_row["data_hash"],
+                "dvc_experiment": dvc_experiment,
+                "seed": seed,
+            }
+            seeded = layout.seeded(seed)
+            for table, new in dataset_runs(seeded, dataset, context).items():
+                rows[table].extend(new)
+            found = read_decisions(seeded.evaluation(dataset).predictions)
+            if found is not None:
+                decisions.setdefault(dataset, []).append(found)
+    return rows | derived_rows(rows, decisions)
+
+
+PER_RUN = ("runs", "metrics", "attack_metrics", "epoch_metrics", "datasets", "models")
 
 
 def dataset_runs(layout: Layout, dataset: str, context: Mapping[str, Any]) -> Rows:
-    """runs, metrics, epoch_metrics and models rows of one dataset."""
-    evaluation = load_evaluation(layout.metrics(dataset).evaluation, dataset)
+    """runs, metrics, epoch_metrics and models rows of one dataset and seed (``layout``'s)."""
+    evaluation = load_evaluation(layout.evaluation(dataset).evaluation, layout.key(dataset))
+    for model, figures in read_timings(layout, dataset).items():
+        for scenario in evaluation.get(model, {}).values():
+            scenario.update(figures)  # wall-clock figures: the same on every scenario
     cards: dict[str, tuple[Path | None, dict[str, Any] | None]] = dict(
         find_cards(layout.model_cards(dataset))
     )
-    rows: Rows = {"runs": [], "metrics": [], "epoch_metrics": [], "models": []}
+    attacks = load_attacks(layout.evaluation(dataset).attacks)
+    rows: Rows = {
+        "runs": [],
+        "metrics": [],
+        "attack_metrics": [],
+        "epoch_metrics": [],
+        "models": [],
+    }
     for model in sorted(set(evaluation) | set(cards)):
         found = cards.get(model, (None, None))
         run = run_row(dataset, model, found[1], context, evaluated=model in evaluation)
         rid = run["run_id"]
         rows["runs"].append(run)
         rows["metrics"].extend(metric_rows(dataset, rid, model, evaluation.get(model, {})))
+        rows["attack_metrics"].extend(attack_rows(dataset, rid, model, attacks.get(model, {})))
         curves = layout.dvclive(model, dataset) / "plots" / "metrics"
         rows["epoch_metrics"].extend(epoch_rows(dataset, rid, curves))
         rows["models"].append(model_row(layout, dataset, rid, model, found, evaluation))
@@ -90,9 +120,41 @@ def load_json(path: Path, fix: str) -> Any:
         raise LakehouseError(f"{path}: not valid JSON ({err}). Fix: {fix}") from None
 
 
-def load_evaluation(path: Path, dataset: str) -> dict[str, dict[str, dict[str, float | None]]]:
+def load_attacks(path: Path) -> dict[str, Any]:
+    """attacks.json ``{model: {scenario: {attack: {metric: value}}}}``; empty if not written."""
+    if not path.is_file():  # evaluated before per-attack metrics existed
+        return {}
+    found = load_json(path, f"re-run the evaluate stage that wrote {path}")
+    if not isinstance(found, dict):
+        raise LakehouseError(
+            f"{path}: expected {{model: {{scenario: {{attack: {{metric: value}}}}}}}}"
+        )
+    return found
+
+
+def attack_rows(
+    dataset: str, rid: str, model: str, scenarios: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The ``attack_metrics`` rows of one run."""
+    return [
+        {
+            "dataset": dataset,
+            "run_id": rid,
+            "model": model,
+            "scenario": scenario,
+            "attack": attack,
+            "metric": metric,
+            "value": None if value is None else float(value),
+        }
+        for scenario, by_attack in scenarios.items()
+        for attack, metrics in by_attack.items()
+        for metric, value in metrics.items()
+    ]
+
+
+def load_evaluation(path: Path, key: str) -> dict[str, dict[str, dict[str, float | None]]]:
     """evaluation.json, checked to be ``{model: {scenario: {metric: number}}}``."""
-    fix = f"run `dvc repro evaluate@{dataset}`"
+    fix = f"run `dvc repro evaluate@{key}`"
     raw = load_json(path, fix)
     if not isinstance(raw, dict):
         raise LakehouseError(f"{path}: expected {{model: {{scenario: {{metric: value}}}}}}")
@@ -164,11 +226,13 @@ def run_row(
     revision = str(card.get("git_revision") or context["git_revision"])
     data_hash = str(card.get("data_hash") or context["data_hash"])
     info = {**card, **(card.get("run") or {})}  # per-run facts, if the trainer recorded them
+    seed = context.get("seed")
     return {
         "dataset": dataset,
-        "run_id": run_id(revision, stage, dataset, model, params, data_hash),
+        "run_id": run_id(revision, stage, dataset, model, params, data_hash, seed),
         "model": model,
         **kind,
+        "seed": seed,
         "stage": stage,
         "git_revision": revision,
         "dvc_experiment": context["dvc_experiment"],

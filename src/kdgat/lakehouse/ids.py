@@ -15,19 +15,24 @@ def stable_hash(value: Any, length: int = 16) -> str:
 
 
 def run_id(
-    git_revision: str, stage: str, dataset: str, model: str, params: Any, data_hash: str
+    git_revision: str,
+    stage: str,
+    dataset: str,
+    model: str,
+    params: Any,
+    data_hash: str,
+    seed: int | None = None,
 ) -> str:
-    """A run is its code, its settings and its input data: exporting it twice gives one id."""
-    return stable_hash(
-        {
-            "git_revision": git_revision,
-            "stage": stage,
-            "dataset": dataset,
-            "model": model,
-            "params": params,
-            "data_hash": data_hash,
-        }
-    )
+    """A run is its code, settings, seed and input data: exporting it twice gives one id."""
+    run = {
+        "git_revision": git_revision,
+        "stage": stage,
+        "dataset": dataset,
+        "model": model,
+        "params": params,
+        "data_hash": data_hash,
+    }
+    return stable_hash(run if seed is None else {**run, "seed": seed})
 
 
 def md5_file(path: Path) -> str:

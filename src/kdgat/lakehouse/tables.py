@@ -38,6 +38,7 @@ RUNS = _schema(
         pa.field("size", pa.string()),  # large | small (None: not a sized model)
         pa.field("stage", pa.string()),  # the DVC stage that trained it
         pa.field("kd", pa.bool_()),  # trained by knowledge distillation (or fuses students)
+        pa.field("seed", pa.int64()),  # the training seed (params.yaml's seeds)
         pa.field("git_revision", pa.string()),
         pa.field("dvc_experiment", pa.string()),
         pa.field("params_hash", pa.string()),
@@ -106,12 +107,91 @@ MODELS = _schema(
     ],
 )
 
+ATTACK_METRICS = _schema(
+    "attack_metrics",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("attack", pa.string(), nullable=False),  # the frame table's attack type
+        pa.field("metric", pa.string(), nullable=False),  # recall, dr_at_1pct_fpr, delays ...
+        pa.field("value", pa.float64()),
+    ],
+)
+
+# Derived per export from its runs (so ``export_id`` names the runs they summarise).
+SUMMARY = _schema(
+    "summary",
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("family", pa.string()),
+        pa.field("size", pa.string()),
+        pa.field("kd", pa.bool_()),
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("seeds", pa.int64()),  # runs with a value (NaN metrics are left out)
+        pa.field("mean", pa.float64()),
+        pa.field("std", pa.float64()),
+        pa.field("ci_low", pa.float64()),  # 95 % bootstrap interval of the mean over seeds
+        pa.field("ci_high", pa.float64()),
+        pa.field("chance", pa.bool_()),  # ~chance: F1 within noise of flag-all, or AUROC <= .5
+    ],
+)
+
+ATTACK_SUMMARY = _schema(
+    "attack_summary",
+    [
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("attack", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("seeds", pa.int64()),
+        pa.field("mean", pa.float64()),
+        pa.field("std", pa.float64()),
+        pa.field("ci_low", pa.float64()),
+        pa.field("ci_high", pa.float64()),
+    ],
+)
+
+COMPARISONS = _schema(
+    "comparisons",
+    [
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("question", pa.string(), nullable=False),  # kd_gap | fusion_gain | over_baseline
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("other", pa.string(), nullable=False),
+        pa.field("metric", pa.string(), nullable=False),
+        pa.field("seeds", pa.int64()),
+        pa.field("difference", pa.float64()),  # mean over seeds of metric(model) - metric(other)
+        pa.field("ci_low", pa.float64()),  # paired bootstrap over seeds and windows
+        pa.field("ci_high", pa.float64()),
+        pa.field("p_value", pa.float64()),
+    ],
+)
+
+SCENARIOS = _schema(
+    "scenarios",
+    [
+        pa.field("scenario", pa.string(), nullable=False),
+        pa.field("windows", pa.int64()),
+        pa.field("attack_windows", pa.int64()),
+        pa.field("prevalence", pa.float64()),  # share of attack windows
+        pa.field("flag_all_f1", pa.float64()),  # F1 of flagging every window
+        pa.field("scorable", pa.bool_()),  # False: no window labelled attack (suppression)
+    ],
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS,
     "metrics": METRICS,
     "epoch_metrics": EPOCH_METRICS,
     "datasets": DATASETS,
     "models": MODELS,
+    "attack_metrics": ATTACK_METRICS,
+    "summary": SUMMARY,
+    "attack_summary": ATTACK_SUMMARY,
+    "comparisons": COMPARISONS,
+    "scenarios": SCENARIOS,
 }
 
 Rows = dict[str, list[dict[str, Any]]]  # table name -> rows (dicts keyed by column)

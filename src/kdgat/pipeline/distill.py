@@ -1,4 +1,4 @@
-"""Stage ``distill@<dataset>``: the small GAT and VGAE students of the frozen teachers."""
+"""Stage ``distill@<dataset>-<seed>``: the small GAT and VGAE students of the frozen teachers."""
 
 from __future__ import annotations
 

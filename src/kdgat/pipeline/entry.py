@@ -37,27 +37,38 @@ def quiet_logs() -> None:
     warnings.filterwarnings("ignore", message=r".*The `srun` command is available.*")
 
 
-def run_stage(stage: DatasetStage, dataset: str, params: Path, root: Path = Path()) -> Any:
-    """Load params, run ``stage`` on ``dataset`` in the workspace at ``root``, print its summary."""
+def run_stage(
+    stage: DatasetStage, dataset: str, params: Path, root: Path = Path(), seed: int | None = None
+) -> Any:
+    """Load params, run ``stage`` on ``dataset`` in the workspace at ``root``, print its summary.
+
+    ``seed``: the training seed of this run (dvc.yaml's matrix passes it); it replaces
+    params.yaml's ``seed`` and puts the stage's outputs in that seed's folders.
+    """
     quiet_logs()
     try:
         config.dataset_name(dataset)
     except ValueError as err:
         raise KdgatError(str(err)) from None
-    summary = stage(dataset, config.load_params(params), Layout(root))
+    p = config.load_params(params)
+    if seed is not None:
+        p = p.model_copy(update={"seed": seed})
+    summary = stage(dataset, p, Layout(root, seed))
     if summary is not None:
         print(json.dumps(summary, indent=2, default=float))
     return summary
 
 
 def main(stage: DatasetStage, argv: list[str] | None = None) -> None:
-    """``python stages/<stage>.py DATASET [--params FILE]``, as dvc.yaml runs it."""
+    """``python stages/<stage>.py DATASET [--seed N] [--params FILE]``, as dvc.yaml runs it."""
     parser = argparse.ArgumentParser(description=(stage.__doc__ or "").split("\n")[0])
     parser.add_argument("dataset", help="dataset name in params.yaml and the catalog")
+    parser.add_argument("--seed", type=int, help="training seed (one of params.yaml's seeds)")
     parser.add_argument("--params", type=Path, default=config.PARAMS_FILE)
     args = parser.parse_args(argv)
     name = stage.__module__.rsplit(".", 1)[-1]
-    guarded(lambda: run_stage(stage, args.dataset, args.params), f"{name}@{args.dataset}")
+    dvc_stage = f"{name}@{Layout(seed=args.seed).key(args.dataset)}"
+    guarded(lambda: run_stage(stage, args.dataset, args.params, seed=args.seed), dvc_stage)
 
 
 def require(path: Path, stage: str) -> Path:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+from typing import Any
 
 from kdgat import config
 from kdgat.errors import LakehouseError
+from kdgat.io import write_json
 from kdgat.layout import Layout
 from kdgat.pipeline import entry
 from kdgat.revision import git_revision
@@ -46,12 +49,33 @@ def _export_local(p: config.Params, c: config.Catalog, out: Path) -> None:
         Layout(),
         datasets,
         git_revision=revision,
-        fallback_params=p.model_dump(exclude={"lakehouse", "datasets"}),
+        fallback_params=p.model_dump(exclude={"lakehouse", "datasets", "seeds", "seed"}),
         dvc_experiment=os.environ.get("DVC_EXP_NAME"),
+        seeds=p.seeds,
     )
     manifest = write_export(rows, out, revision)
+    write_json(Layout().headline, headline(rows["summary"]))
     counts = ", ".join(f"{len(v)} {k}" for k, v in rows.items())
     print(f"{out}/: export {manifest['export_id']} ({counts})")
+
+
+# What `dvc exp show` compares across experiments: few columns, means over seeds. The
+# full detail (every metric, interval, attack type) is in the lakehouse.
+HEADLINE_MODELS = ("vgae", "gat", "gat_small", "gin", "fusion_dqn", "window_gbt")
+HEADLINE_METRICS = ("f1", "auroc", "mcc")
+
+
+def headline(summary: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{dataset: {scenario: {model: {metric: mean over seeds}}}}`` of the main models."""
+    table: dict[str, Any] = {}
+    for row in summary:
+        if row["model"] in HEADLINE_MODELS and row["metric"] in HEADLINE_METRICS:
+            cell = table.setdefault(row["dataset"], {}).setdefault(row["scenario"], {})
+            value = row["mean"]
+            cell.setdefault(row["model"], {})[row["metric"]] = (
+                None if value is None or math.isnan(value) else round(value, 4)
+            )
+    return table
 
 
 def _upload(out: Path, settings: config.LakehouseParams, compact: bool) -> None:

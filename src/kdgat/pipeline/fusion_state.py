@@ -1,4 +1,4 @@
-"""Stage ``fusion_state@<dataset>``: both model pairs over every split -> each graph's state.
+"""Stage ``fusion_state@<dataset>-<seed>``: both model pairs over every split -> each graph's state.
 
 Writes ``data/fusion/<dataset>/<pair>/<split>.parquet`` (``kdgat.fusion.state``),
 for the teacher pair and the student pair.
@@ -19,6 +19,7 @@ from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import replace_dir
 from kdgat.layout import VAL, Layout, state_file
 from kdgat.models.classifier import GraphClassifier
+from kdgat.models.runtime import configure_torch
 from kdgat.models.vgae import VGAE
 from kdgat.pipeline import entry
 from kdgat.pipeline.models import MODELS, PAIRS
@@ -31,6 +32,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     Training and validation windows of one capture share its running reference, so
     the relative columns are computed over all splits at once, then split again.
     """
+    configure_torch(p.threads)
     graphs = layout.graphs(dataset)
     stores = {split: open_store(graphs.store(split)) for split in graphs.splits()}
     summary: dict[str, Any] = {"graphs": {split: len(s) for split, s in stores.items()}}
@@ -38,7 +40,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         for pair, (vgae_name, gat_name) in PAIRS.items():
             vgae, _ = load_typed(layout.model(dataset, vgae_name), VGAE)
             gat, _ = load_typed(layout.model(dataset, gat_name), GraphClassifier)
-            by_split = _pair_outputs(vgae, gat, stores, p)
+            by_split = _pair_outputs(vgae, gat, stores, p, f"{pair} pair ({vgae_name}, {gat_name})")
             val = by_split[VAL]
             thresholds = (
                 choose_threshold(val["s_vgae_rel"], val["y"], p.threshold.method),
@@ -54,10 +56,17 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
 
 
 def _pair_outputs(
-    vgae: VGAE, classifier: GraphClassifier, stores: dict[str, GraphStore], p: Params
+    vgae: VGAE,
+    classifier: GraphClassifier,
+    stores: dict[str, GraphStore],
+    p: Params,
+    name: str,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """One pair's raw and relative outputs, per split."""
-    parts = [model_outputs(vgae, classifier, s, p.vgae.score_weights) for s in stores.values()]
+    """One pair's raw and relative outputs, per split (a bar per split, ``name`` on it)."""
+    parts = [
+        model_outputs(vgae, classifier, s, p.vgae.score_weights, f"{name} {split}")
+        for split, s in stores.items()
+    ]
     merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     capture = np.concatenate([s.arrays.capture for s in stores.values()])
     start = np.concatenate([s.arrays.start for s in stores.values()])
@@ -70,7 +79,7 @@ def _pair_outputs(
 def _threshold(layout: Layout, dataset: str, name: str) -> float:
     """The validation threshold the training stage of model ``name`` chose."""
     files = layout.model(dataset, name)
-    entry.require(files.thresholds, f"{MODELS[name].stage}@{dataset}")
+    entry.require(files.thresholds, f"{MODELS[name].stage}@{layout.key(dataset)}")
     return read_threshold(files)
 
 

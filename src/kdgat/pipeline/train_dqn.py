@@ -1,6 +1,6 @@
-"""Stage ``train_dqn@<dataset>``: the DQN fusion agent and the static fusions, per model pair.
+"""Stage ``train_dqn@<dataset>-<seed>``: the DQN fusion agent and the static fusions per pair.
 
-Writes ``models/<dataset>/fusion/<pair>/``: the DQN, the stacker and ``fusion.json``
+Writes ``models/<dataset>/<seed>/fusion/<pair>/``: the DQN, the stacker and ``fusion.json``
 (the average's alpha, every variant's validation threshold, where choices were made).
 """
 
@@ -28,7 +28,7 @@ def dqn_settings(d: DQNParams) -> DQNSettings:
 def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     """DQN, weighted average and stacker for both pairs: ``models/<dataset>/fusion``."""
     # The state folder is written whole or not at all: without it, say which stage makes it.
-    entry.require(layout.fusion_state(dataset), f"fusion_state@{dataset}")
+    entry.require(layout.fusion_state(dataset), f"fusion_state@{layout.key(dataset)}")
     s, method = dqn_settings(p.dqn), p.threshold.method
     summary = {}
     with replace_dir(layout.fusion_models(dataset), "fusion_models") as tmp:

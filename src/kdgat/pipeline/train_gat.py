@@ -1,4 +1,4 @@
-"""Stage ``train_gat@<dataset>``: the GAT teacher, with the curriculum from the trained VGAE."""
+"""Stage ``train_gat@<dataset>-<seed>``: the GAT teacher, its curriculum from the VGAE."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Stage ``train_gin@<dataset>``: the GIN classifier, evaluated on its own."""
+"""Stage ``train_gin@<dataset>-<seed>``: the GIN classifier, evaluated on its own."""
 
 from __future__ import annotations
 

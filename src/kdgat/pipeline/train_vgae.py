@@ -1,4 +1,4 @@
-"""Stage ``train_vgae@<dataset>``: the VGAE teacher, one-class, on benign training graphs."""
+"""Stage ``train_vgae@<dataset>-<seed>``: the VGAE teacher, one-class, on benign training graphs."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from kdgat.graphs.store import open_store
 from kdgat.layout import TRAIN, VAL, Layout
 from kdgat.models import registry
 from kdgat.models.classifier import GraphClassifier
+from kdgat.models.runtime import configure_torch
 from kdgat.models.sizes import count_parameters
 from kdgat.models.vgae import VGAE
 from kdgat.pipeline import entry
@@ -57,6 +58,7 @@ def settings(p: Params, section: Overrides) -> Settings:
         threshold_method=p.threshold.method,
         wandb=p.tracking.wandb,
         project=p.tracking.project,
+        threads=p.threads,
     )
 
 
@@ -99,6 +101,7 @@ def setup(layout: Layout, dataset: str, p: Params, name: str) -> Setup:
     section = getattr(p, model.section)
     s = settings(p, p.kd if model.teacher else section)
     arguments = {**model_shapes(meta), **getattr(section, model.size).model_dump()}
+    configure_torch(s.threads)  # before any work: the curriculum's scoring runs first
     # Seeded before the network exists: its initial weights are the first random draw.
     seed_all(s.seed)
     network = registry.build(model.network, arguments)
@@ -171,7 +174,7 @@ def vgae_hardness(layout: Layout, dataset: str, p: Params, batch_size: int) -> n
     if not files.weights.is_file():
         raise KdgatError(
             f"{files.weights}: not found; a classifier's curriculum reads it. "
-            f"Fix: dvc repro train_vgae@{dataset} (or set curriculum: false)"
+            f"Fix: dvc repro train_vgae@{layout.key(dataset)} (or set curriculum: false)"
         )
     model, _ = load_typed(files, VGAE)
     task = VGAETask(
@@ -182,7 +185,7 @@ def vgae_hardness(layout: Layout, dataset: str, p: Params, batch_size: int) -> n
         score_weights=p.vgae.score_weights,
     )
     loader = GraphLoader(open_store(layout.store(dataset, TRAIN)), batch_size)
-    return collect_scores(task, loader)[0]
+    return collect_scores(task, loader, f"{CURRICULUM_SCORER}@{dataset} curriculum hardness")[0]
 
 
 def graph_data(
@@ -201,7 +204,8 @@ def fingerprint(run: Setup, meta: dict[str, Any]) -> dict[str, Any]:
 def train_and_write(layout: Layout, dataset: str, p: Params, name: str) -> dict[str, Any]:
     """Fit model ``name``, write ``models/<dataset>/<name>/`` and drop its checkpoints."""
     run, model, meta = setup(layout, dataset, p, name), MODELS[name], store_meta(layout, dataset)
-    where = Run(f"{name}@{dataset}", layout.run(f"{name}@{dataset}"), layout.dvclive(name, dataset))
+    run_name = f"{name}@{layout.key(dataset)}"
+    where = Run(run_name, layout.run(run_name), layout.dvclive(name, dataset))
     results = fit(
         run.task, run.data, where, run.settings, fingerprint(run, meta), run.reload_every_epoch
     )
@@ -228,6 +232,6 @@ def stage(name: str) -> entry.DatasetStage:
         return trained if len(trained) > 1 else next(iter(trained.values()))
 
     run.__doc__ = (
-        f"Stage ``{name}@<dataset>``: train {', '.join(m.name for m in trained_by(name))}."
+        f"Stage ``{name}@<dataset>-<seed>``: train {', '.join(m.name for m in trained_by(name))}."
     )
     return run

@@ -49,8 +49,9 @@ def submit(
 
     root = _root()
     settings = read_site(root / site)
-    datasets = dataset or config.load_params(root / config.PARAMS_FILE).datasets
-    plan = planner.plan(root, target, datasets, export, worktree.snapshot(root))
+    p = config.load_params(root / config.PARAMS_FILE)
+    datasets = dataset or p.datasets
+    plan = planner.plan(root, target, datasets, export, worktree.snapshot(root), p.seeds)
     if not plan.chains:
         typer.echo(f"nothing to submit: {plan.target} is up to date for {', '.join(datasets)}")
         return

@@ -1,6 +1,6 @@
 """`kdgat slurm submit`: the stale dataset chains as one job array, then a collect job.
 
-Each array task runs ``dvc repro <TARGET>@<dataset>`` in its own worktree (see
+Each array task runs ``dvc repro <TARGET>@<dataset>[-<seed>]`` in its own worktree (see
 scripts/slurm/repro.sbatch). The collect job waits for all of them (``afterok``),
 runs ``dvc repro`` of the same targets in the main workspace (every stage comes
 back from DVC's run-cache instead of running again), then ``export`` when the
@@ -29,19 +29,22 @@ class Plan:
     """What a submission will run."""
 
     target: str
-    chains: list[str]  # <target>@<dataset>, stale ones only
+    chains: list[str]  # <target>@<dataset>[-<seed>], stale ones only
     collect: list[str]  # what the collect job reproduces in the main workspace
     rev: str
 
 
 def pipeline_stages(root: Path) -> tuple[list[str], list[str]]:
-    """(per-dataset ``foreach`` stages, all stage names) of dvc.yaml, in file order."""
+    """(per-dataset stages, all stage names) of dvc.yaml, in file order.
+
+    Per-dataset: ``foreach`` over datasets, or a ``matrix`` of datasets x seeds.
+    """
     path = root / "dvc.yaml"
     try:
         stages: dict[str, Any] = yaml.safe_load(path.read_text())["stages"]
     except (OSError, KeyError, TypeError, yaml.YAMLError) as err:
         raise SlurmError(f"{path}: cannot read the pipeline's stages ({err})") from None
-    per_dataset = [name for name, body in stages.items() if "foreach" in (body or {})]
+    per_dataset = [name for name, body in stages.items() if {"foreach", "matrix"} & set(body or {})]
     return per_dataset, list(stages)
 
 
@@ -49,7 +52,7 @@ def resolve_target(root: Path, target: str | None) -> str:
     """TARGET must be a per-dataset stage; by default the last one (the chain's end)."""
     per_dataset, _ = pipeline_stages(root)
     if not per_dataset:
-        raise SlurmError(f"{root / 'dvc.yaml'}: no per-dataset (foreach) stage to submit")
+        raise SlurmError(f"{root / 'dvc.yaml'}: no per-dataset (foreach, matrix) stage to submit")
     if target is None:
         return per_dataset[-1]
     if target not in per_dataset:
@@ -58,6 +61,14 @@ def resolve_target(root: Path, target: str | None) -> str:
             + ", ".join(per_dataset)
         )
     return target
+
+
+def chain_names(root: Path, stage: str, datasets: list[str], seeds: list[int]) -> list[str]:
+    """``stage``'s dvc.yaml names for ``datasets``: one per seed if it is a matrix stage."""
+    body = yaml.safe_load((root / "dvc.yaml").read_text())["stages"][stage]
+    if "matrix" not in body:
+        return [f"{stage}@{dataset}" for dataset in datasets]
+    return [f"{stage}@{dataset}-{seed}" for dataset in datasets for seed in seeds]
 
 
 def stale(root: Path, targets: list[str]) -> list[str]:
@@ -69,12 +80,17 @@ def stale(root: Path, targets: list[str]) -> list[str]:
 
 
 def plan(
-    root: Path, target: str | None, datasets: list[str], export: bool | None, rev: str
+    root: Path,
+    target: str | None,
+    datasets: list[str],
+    export: bool | None,
+    rev: str,
+    seeds: list[int] | None = None,
 ) -> Plan:
-    """Which chains are stale, and what the collect job runs."""
+    """Which chains are stale (one per dataset, and seed), and what the collect job runs."""
     chosen = resolve_target(root, target)
     per_dataset, every = pipeline_stages(root)
-    chains = stale(root, [f"{chosen}@{dataset}" for dataset in datasets])
+    chains = stale(root, chain_names(root, chosen, datasets, seeds or []))
     if export is None:  # by default only a submission of the chains' last stage exports
         export = chosen == per_dataset[-1]
     collect = [*chains, *([EXPORT] if export and EXPORT in every else [])]

@@ -37,7 +37,8 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
         env={**os.environ, **(env or {})},
     )
     if result.returncode != 0:
-        raise SlurmError(f"{repo}: git {' '.join(args)} failed: {result.stderr.strip()}")
+        said = result.stderr.strip() or result.stdout.strip() or f"exit status {result.returncode}"
+        raise SlurmError(f"{repo}: git {' '.join(args)} failed: {said}")
     return result.stdout.strip()
 
 
@@ -51,7 +52,13 @@ def snapshot(repo: Path) -> str:
         ["git", "-C", str(repo), "config", "user.email"], capture_output=True
     ).returncode
     env = None if has_identity == 0 else FALLBACK_IDENTITY
-    return git(repo, "stash", "create", env=env) or git(repo, "rev-parse", "HEAD")
+    try:
+        return git(repo, "stash", "create", env=env) or git(repo, "rev-parse", "HEAD")
+    except SlurmError:
+        # Seen once right after a `dvc repro`, silently: with no tracked edit, HEAD is the answer.
+        if git(repo, "status", "--porcelain", "--untracked-files=no"):
+            raise
+        return git(repo, "rev-parse", "HEAD")
 
 
 def untracked_files(repo: Path) -> list[str]:

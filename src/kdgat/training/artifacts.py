@@ -12,7 +12,6 @@ from kdgat.layout import ModelFiles
 from kdgat.models import registry
 from kdgat.models.sizes import count_parameters
 from kdgat.models.weights import load_weights, rebuilding, save_weights
-from kdgat.revision import git_revision
 
 
 def save_model(files: ModelFiles, kind: str, arguments: dict[str, Any], model: nn.Module) -> None:
@@ -66,7 +65,6 @@ def write_outputs(
         {
             "architecture": {"class": type(model).__name__, "arguments": arguments},
             "parameters": count_parameters(model),
-            "git_revision": git_revision(),
             **card,
             "validation": results,
         },

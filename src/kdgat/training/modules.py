@@ -23,6 +23,7 @@ from torch_geometric.data import Batch
 from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
 from kdgat.models.classifier import GraphClassifier
 from kdgat.models.vgae import VGAE, VGAEOutput, anomaly_score, vgae_loss
+from kdgat.progress import bar
 from kdgat.training.losses import classification_loss, distillation_loss
 
 LossKind = Literal["ce", "weighted_ce", "focal"]
@@ -237,13 +238,17 @@ class Teacher:
         self.model: Any = model.eval().requires_grad_(False)
 
 
-def collect_scores(task: GraphTask, loader: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, labels) of every graph the loader yields, in eval mode."""
+def collect_scores(
+    task: GraphTask, loader: Any, desc: str = "scoring"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, labels) of every graph the loader yields, in eval mode (a bar named ``desc``)."""
     task.eval()
     scores, labels = [], []
-    for batch in loader:
-        scores.append(task.scores(batch).float().cpu().numpy())
-        labels.append(batch.y.cpu().numpy())
+    with bar(getattr(loader, "num_samples", None), desc, "graph") as progress:
+        for batch in loader:
+            scores.append(task.scores(batch).float().cpu().numpy())
+            labels.append(batch.y.cpu().numpy())
+            progress.update(batch.num_graphs)
     if not scores:
         return np.zeros(0), np.zeros(0, np.int64)
     result = np.concatenate(scores), np.concatenate(labels)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,11 +22,12 @@ from typing import Any
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
 from kdgat.errors import StoppedBySignalError
 from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
-from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker
+from kdgat.models.runtime import configure_torch
+from kdgat.training.callbacks import CheckpointOnSignal, EpochMarker, EpochProgress
 from kdgat.training.data import GraphData
 from kdgat.training.modules import GraphTask, collect_scores
 from kdgat.training.tracking import close, loggers
@@ -60,6 +60,7 @@ class Settings:
     threshold_method: str
     wandb: bool
     project: str
+    threads: int  # intra-op CPU threads (0: torch's default); see kdgat.models.runtime
 
 
 def seed_all(seed: int) -> None:
@@ -82,6 +83,7 @@ def fit(
     """
     folder = run.checkpoints
     resume = _resume_point(folder, {**fingerprint, **asdict(settings)})
+    runtime = configure_torch(settings.threads)
     seed_all(settings.seed)
     best = ModelCheckpoint(
         dirpath=folder, filename="best", monitor="val/loss", mode="min", save_last=True
@@ -93,16 +95,17 @@ def fit(
         precision=settings.precision,  # type: ignore[arg-type]
         accumulate_grad_batches=settings.accumulate_grad_batches,
         accelerator=settings.accelerator,
+        deterministic="warn",  # as configure_torch, plus cuDNN's flags on a GPU
         callbacks=[
             best,
             EarlyStopping(monitor="val/loss", mode="min", patience=settings.patience),
             on_signal,
-            EpochMarker(folder / "progress.json"),
-            *([TQDMProgressBar(refresh_rate=20)] if sys.stderr.isatty() else []),
+            EpochMarker(folder / "progress.json", run.name),
+            EpochProgress(run.name),  # a bar per epoch (rate, ETA), in a terminal or a log
             *callbacks,
         ],
         logger=trackers,
-        enable_progress_bar=sys.stderr.isatty(),
+        enable_progress_bar=False,  # Lightning's bar: no model name, nothing in a log file
         enable_model_summary=False,
         reload_dataloaders_every_n_epochs=1 if reload_every_epoch else 0,
         num_sanity_val_steps=0,
@@ -115,8 +118,10 @@ def fit(
     if on_signal.received is not None:
         raise StoppedBySignalError(on_signal.received, folder / "last.ckpt")
     task.load_state_dict(torch.load(best.best_model_path, weights_only=True)["state_dict"])
-    results = _validate(task, data, settings.threshold_method)
+    log.info("%s: choosing the threshold on the validation graphs", run.name)
+    results = _validate(task, data, settings.threshold_method, run.name)
     results["epochs"] = trainer.current_epoch
+    results |= runtime  # the thread count a run used is part of what it is
     results["best_val_loss"] = float(best.best_model_score or np.nan)
     return results
 
@@ -155,9 +160,9 @@ def _intact(checkpoint: Path) -> bool:
         return False
 
 
-def _validate(task: GraphTask, data: GraphData, method: str) -> dict[str, Any]:
+def _validate(task: GraphTask, data: GraphData, method: str, name: str) -> dict[str, Any]:
     """Threshold chosen on the validation graphs (never a fixed 0.5), and its metrics."""
-    scores, labels = collect_scores(task, data.calibration_dataloader())
+    scores, labels = collect_scores(task, data.calibration_dataloader(), f"{name} threshold")
     threshold = choose_threshold(scores, labels, method)  # type: ignore[arg-type]
     return {
         "threshold": float(threshold),
