@@ -135,20 +135,12 @@ def load_attacks(path: Path) -> dict[str, Any]:
 def attack_rows(
     dataset: str, rid: str, model: str, scenarios: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
-    """The ``attack_metrics`` rows of one run."""
+    """The ``attack_metrics`` rows of one run: its ``metric_rows`` per attack type."""
     return [
-        {
-            "dataset": dataset,
-            "run_id": rid,
-            "model": model,
-            "scenario": scenario,
-            "attack": attack,
-            "metric": metric,
-            "value": None if value is None else float(value),
-        }
+        {**row, "attack": attack}
         for scenario, by_attack in scenarios.items()
         for attack, metrics in by_attack.items()
-        for metric, value in metrics.items()
+        for row in metric_rows(dataset, rid, model, {scenario: metrics})
     ]
 
 

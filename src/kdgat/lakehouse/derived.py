@@ -32,13 +32,14 @@ def derived_rows(rows: Rows, decisions: Mapping[str, list[SeedDecisions]]) -> Ro
         (r["dataset"], r["model"]): {k: r[k] for k in ("family", "size", "kd")}
         for r in rows["runs"]
     }
+    summary = summary_rows(values, scenarios, kinds)
     return {
-        "summary": summary_rows(values, scenarios, kinds),
+        "summary": summary,
         "attack_summary": attack_summary_rows(rows["attack_metrics"]),
         "comparisons": [
             row
             for dataset, seeds in decisions.items()
-            for row in comparison_rows(dataset, seeds, _mean_f1(values, dataset))
+            for row in comparison_rows(dataset, seeds, _mean_f1(summary, dataset))
         ],
         "scenarios": scenarios,
     }
@@ -57,12 +58,12 @@ def attack_summary_rows(attack_metrics: list[dict]) -> list[dict]:
     ]
 
 
-def _mean_f1(values: Mapping[tuple[str, str, str, str], list[float]], dataset: str) -> dict:
+def _mean_f1(summary: list[dict], dataset: str) -> dict[tuple[str, str], float]:
     """(model, scenario) -> mean F1 over seeds of one dataset (-1 where undefined)."""
     return {
-        (model, scenario): summarize(v).mean if summarize(v).n else -1.0
-        for (d, model, scenario, metric), v in values.items()
-        if d == dataset and metric == "f1"
+        (r["model"], r["scenario"]): r["mean"] if r["seeds"] else -1.0
+        for r in summary
+        if r["dataset"] == dataset and r["metric"] == "f1"
     }
 
 
