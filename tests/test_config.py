@@ -76,7 +76,8 @@ def test_catalog_errors(write) -> None:
     assert "'can_csv'" in str(err.value)
     typo = write("t.yaml", "datasets:\n  d:\n    " + entry.format(fmt="can_csv") + "    sha: {}\n")
     with pytest.raises(
-        ConfigError, match=r"datasets.d.sha: unknown key; allowed keys here: domain, exclude"
+        ConfigError,
+        match=r"datasets.d.sha: unknown key; allowed keys here: citation, domain, exclude",
     ):
         config.load_catalog(typo)
     digest = write(
@@ -87,7 +88,9 @@ def test_catalog_errors(write) -> None:
 
 
 def test_params_dataset_must_be_in_catalog(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="no dataset 'nope'; known datasets: can_sample, synth"):
+    with pytest.raises(
+        ConfigError, match="no dataset 'nope'; known datasets: can_mirgu, can_sample, "
+    ):
         config.load(params_with(tmp_path, datasets=["nope"]), REPO / "data/catalog.yaml")
 
 

@@ -118,11 +118,39 @@ def fetch(
     force: ForceOption = False,
 ) -> None:
     """Bring a dataset's raw files into data/raw/<dataset> (link, download or HF Hub)."""
+    from kdgat.data.datasets_info import refuse_manual
     from kdgat.data.sources import fetch as fetch_source
 
     entry, raw = config.load_catalog(catalog).entry(dataset, catalog), Layout().raw(dataset)
+    refuse_manual(dataset, entry, raw)
     files = fetch_source(entry, raw, force)
     typer.echo(f"{dataset}: {len(files)} files in {raw}")
+
+
+datasets_app = typer.Typer(help="The catalog's datasets: facts, local state, how to fetch.")
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.callback(invoke_without_command=True)
+def datasets(ctx: typer.Context, catalog: CatalogOption = config.CATALOG_FILE) -> None:
+    """List every catalog entry: domain, format, size, licence, local state."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from kdgat.data.datasets_info import table
+
+    typer.echo(table(config.load_catalog(catalog), Layout()))
+
+
+@datasets_app.command("show")
+def datasets_show(
+    dataset: Annotated[str, typer.Argument(help="dataset name in the catalog")],
+    catalog: CatalogOption = config.CATALOG_FILE,
+) -> None:
+    """Print one entry, its citation and how to fetch it (the manual steps where needed)."""
+    from kdgat.data.datasets_info import show
+
+    entry = config.load_catalog(catalog).entry(dataset, catalog)
+    typer.echo(show(dataset, entry, Layout()))
 
 
 @app.command()

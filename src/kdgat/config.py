@@ -45,6 +45,8 @@ def dataset_name(name: str) -> str:
 
 DatasetName = Annotated[str, AfterValidator(dataset_name)]
 
+MANUAL = "manual:"  # a source that only a person can fetch (form, licence click)
+
 AttackKind = Literal["dos", "fuzzing", "spoofing", "replay", "suppression", "masquerade"]
 
 
@@ -345,10 +347,18 @@ class DatasetEntry(Frozen):
         "blf",
         "netflow_cicids",
         "netflow_unsw",
+        "road",
+        "can_mirgu",
     ]
     source: str = Field(
-        description="folder or glob (relative to the repo root), https URL, hf://<repo>, or synth"
+        description="folder or glob (relative to the repo root), https URL, hf://<repo>, synth, "
+        "or `manual: <steps>` where the publisher needs a form or a licence click"
     )
+    # What `kdgat datasets` shows; none of it changes how the data is read.
+    licence: str | None = None
+    citation: str | None = Field(None, description="BibTeX key and DOI or URL")
+    size: str | int | None = Field(None, description="human text ('17 GB') or bytes")
+    page: str | None = Field(None, description="the publisher's page of the dataset")
     sha256: dict[str, str] = {}
     train: list[str] = Field(min_length=1)
     test: dict[str, list[str]] = Field(min_length=1)
@@ -361,6 +371,21 @@ class DatasetEntry(Frozen):
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
                 raise ValueError(f"sha256 of {name!r} must be 64 hex characters")
         return value
+
+    @field_validator("source")
+    @classmethod
+    def _manual_steps(cls, value: str) -> str:
+        # `kdgat fetch` prints these steps instead of fetching: empty steps would help nobody.
+        if value.startswith(MANUAL) and not value.removeprefix(MANUAL).strip():
+            raise ValueError("a `manual:` source must say the page and the steps after it")
+        return value
+
+    @property
+    def manual(self) -> str | None:
+        """The manual download steps of a ``manual:`` source, else None."""
+        if not self.source.startswith(MANUAL):
+            return None
+        return self.source.removeprefix(MANUAL).strip()
 
 
 class Catalog(Frozen):
