@@ -102,7 +102,9 @@ def _checksums(entry: DatasetEntry) -> str:
         return f"{len(entry.sha256)} sha256 in the catalog"
     if entry.manual is not None or entry.source == "synth":
         return "none (files placed by hand or generated are not checked)"
-    return "recorded in data/sources.lock at the first fetch"
+    if entry.source.startswith(("https://", "http://", "hf://")):
+        return "recorded in data/sources.lock at the first fetch"
+    return "none (a local folder is linked as it is)"
 
 
 def refuse_manual(name: str, entry: DatasetEntry, raw: Path) -> None:
