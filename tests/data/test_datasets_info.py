@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "data" / "catalog.yaml"
 SHARED = REPO.parent / "shared" / "data"
 BENCHMARKS = ["can_train_test_set_01", "can_train_test_set_04", "hcrl_car_hacking", "hcrl_sa",
-              "hcrl_ch", "road", "can_mirgu", "cicids2017", "unsw_nb15"]  # fmt: skip
+              "hcrl_ch", "cicids2017", "unsw_nb15"]  # fmt: skip
 
 
 def test_catalog_validates_with_every_public_benchmark() -> None:
@@ -71,25 +71,25 @@ def test_list_names_every_entry_with_licence_and_state(
 
 def test_state_follows_the_folders_the_stages_write(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
-    assert state("road", layout) == NOT_FETCHED
-    layout.raw("road").mkdir(parents=True)
-    assert state("road", layout) == NOT_FETCHED  # an empty folder holds nothing
-    (layout.raw("road") / "ambient_1.log").touch()
-    assert state("road", layout) == FETCHED
-    layout.processed("road").dir.mkdir(parents=True)
-    layout.processed("road").manifest.write_text("{}")
-    assert state("road", layout) == INGESTED
-    layout.graphs("road").dir.mkdir(parents=True)
-    layout.graphs("road").meta.write_text("{}")
-    assert state("road", layout) == GRAPHS
+    assert state("hcrl_sa", layout) == NOT_FETCHED
+    layout.raw("hcrl_sa").mkdir(parents=True)
+    assert state("hcrl_sa", layout) == NOT_FETCHED  # an empty folder holds nothing
+    (layout.raw("hcrl_sa") / "Sonata_flooding.csv").touch()
+    assert state("hcrl_sa", layout) == FETCHED
+    layout.processed("hcrl_sa").dir.mkdir(parents=True)
+    layout.processed("hcrl_sa").manifest.write_text("{}")
+    assert state("hcrl_sa", layout) == INGESTED
+    layout.graphs("hcrl_sa").dir.mkdir(parents=True)
+    layout.graphs("hcrl_sa").meta.write_text("{}")
+    assert state("hcrl_sa", layout) == GRAPHS
 
 
 def test_show_of_a_manual_entry_prints_its_steps_and_citation() -> None:
-    code, out = run("datasets", "show", "road")
+    code, out = run("datasets", "show", "hcrl_sa")
     assert code == 0, out
-    assert "zenodo.org/records/10462796" in out
-    assert "10.1371/journal.pone.0296879" in out
-    assert "data/raw/road/" in out
+    assert "ocslab.hksecurity.net/Datasets/survival-ids" in out
+    assert "10.1016/j.vehcom.2018.09.004" in out
+    assert "data/raw/hcrl_sa/" in out
 
 
 def test_fetch_of_a_manual_entry_is_a_clear_error(

@@ -387,7 +387,7 @@ def usage(*args: str) -> Build:
 
 
 CLI = [
-    Case("cli_unknown_command_datasets", usage("datasets"), Usage("datasets")),
+    Case("cli_unknown_command_benchmarks", usage("benchmarks"), Usage("benchmarks")),
     Case("cli_unknown_option", usage("ingest", "--frmat", "can_csv"), Usage("frmat")),
     Case("cli_missing_argument", usage("graphs"), Usage("DATASET|missing")),
     Case(
