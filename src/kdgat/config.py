@@ -347,6 +347,8 @@ class DatasetEntry(Frozen):
         "blf",
         "netflow_cicids",
         "netflow_unsw",
+        "road",
+        "can_mirgu",
     ]
     source: str = Field(
         description="folder or glob (relative to the repo root), https URL, hf://<repo>, synth, "

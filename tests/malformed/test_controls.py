@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .cases import Case, Quarantine, run_ingest_case, table
+from .test_benchmark_logs import mirgu_with, road_with
 from .test_can_text import candump_with, csv_with, hcrl_with
 from .test_netflow import cic_with, unsw_with
 from .test_parquet import with_columns
@@ -26,6 +27,8 @@ CONTROLS = [
     Case("blf", blf(few), Quarantine(())),
     Case("netflow_cicids", cic_with(), Quarantine(())),
     Case("netflow_unsw", unsw_with(), Quarantine(())),
+    Case("road", road_with(), Quarantine(())),
+    Case("can_mirgu", mirgu_with(), Quarantine(())),
 ]
 
 

@@ -21,6 +21,8 @@ SUFFIX = {
     "blf": "blf",
     "netflow_cicids": "csv",
     "netflow_unsw": "csv",
+    "road": "log",
+    "can_mirgu": "log",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import tarfile
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import py7zr
 import pytest
 
 from kdgat.config import DatasetEntry
@@ -84,6 +86,24 @@ def tar_with(member: tarfile.TarInfo, data: bytes = b"x") -> bytes:
     return buffer.getvalue()
 
 
+def sevenzip_with(name: str, data: bytes = b"x") -> bytes:
+    buffer = io.BytesIO()
+    with py7zr.SevenZipFile(buffer, "w") as sz:
+        sz._writestr(data, name)  # the private call skips py7zr's own name check, as a forger would
+    return buffer.getvalue()
+
+
+def sevenzip_link(tmp: Path) -> bytes:
+    """A 7z whose capture.csv is a symbolic link to /etc/passwd."""
+    link = tmp / "made" / "capture.csv"
+    link.parent.mkdir()
+    link.symlink_to("/etc/passwd")
+    buffer = io.BytesIO()
+    with py7zr.SevenZipFile(buffer, "w") as sz:
+        sz.write(link, "capture.csv")
+    return buffer.getvalue()
+
+
 def symlink(name: str, target: str) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname = tarfile.SYMTYPE, target
@@ -100,6 +120,10 @@ def symlink(name: str, target: str) -> tarfile.TarInfo:
         ("slip.tar.gz", tar_with(tarfile.TarInfo("../evil.csv")), "points outside"),
         ("link.tar.gz", tar_with(symlink("capture.csv", "/etc/passwd")), "link or a special"),
         ("junk.zip", b"PK\x03\x04 not really a zip", "not a readable archive"),
+        ("slip.7z", sevenzip_with("../evil.csv"), "points outside"),
+        ("absolute.7z", sevenzip_with("/tmp/evil.csv"), "points outside"),
+        ("junk.7z", b"7z\xbc\xaf\x27\x1c not really a 7z", "not a readable archive"),
+        ("junk.csv.gz", b"\x1f\x8b not really gzip", "not a readable archive"),
     ],
 )
 def test_hostile_archives_are_refused_before_anything_is_written(
@@ -113,6 +137,41 @@ def test_hostile_archives_are_refused_before_anything_is_written(
         extract(path, dest)
     assert list(dest.iterdir()) == []
     assert not (tmp_path.parent / "evil.csv").exists()
+
+
+def test_a_7z_symlink_member_is_refused_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "link.7z"
+    path.write_bytes(sevenzip_link(tmp_path))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    with pytest.raises(SourceError, match=r"'capture\.csv' is a symbolic link"):
+        extract(path, dest)
+    assert list(dest.iterdir()) == []
+
+
+def test_a_member_outside_is_named_in_the_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "slip.7z"
+    path.write_bytes(sevenzip_with("road/../../evil.csv"))
+    with pytest.raises(SourceError, match=r"member 'road/\.\./\.\./evil\.csv'"):
+        extract(path, tmp_path / "dest")
+
+
+def test_a_good_7z_and_a_single_gz_unpack(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with py7zr.SevenZipFile(buffer, "w") as sz:
+        sz.writestr(b"(1.0) can0 0D0#00\n", "road/attacks/fuzzing_attack_1.log")
+        sz.writestr(b"{}", "road/attacks/capture_metadata.json")
+    (tmp_path / "road.7z").write_bytes(buffer.getvalue())
+    (tmp_path / "capture.log.gz").write_bytes(gzip.compress(b"(1.0) can0 0D0#00\n"))
+    dest = tmp_path / "dest"
+    extract(tmp_path / "road.7z", dest)
+    extract(tmp_path / "capture.log.gz", dest)
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == [
+        "capture.log",
+        "road/attacks/capture_metadata.json",
+        "road/attacks/fuzzing_attack_1.log",
+    ]
+    assert (dest / "capture.log").read_bytes() == b"(1.0) can0 0D0#00\n"
 
 
 def test_a_fetched_zip_is_unpacked(server: str, tmp_path: Path) -> None:

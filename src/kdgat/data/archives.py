@@ -1,12 +1,16 @@
-"""Unpack a downloaded dataset archive (zip, tar) without letting it write outside its folder.
+"""Unpack a downloaded dataset archive (zip, tar, 7z, gz) without letting it write outside it.
 
 An archive is data from a stranger: a member named ``../../.bashrc`` or ``/etc/x``
 (zip-slip), a symlink or hard link (which a later member could write through), or a
-device file is refused before anything is written, naming the member.
+device file is refused before anything is written, naming the member. A ``.gz`` that is
+not a tarball holds one file, unpacked under the archive's name without ``.gz`` (its
+header's name is ignored: it is a stranger's path too).
 """
 
 from __future__ import annotations
 
+import gzip
+import shutil
 import stat
 import tarfile
 import zipfile
@@ -14,7 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from kdgat.errors import SourceError
 
-SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+TARS = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+SUFFIXES = (".zip", ".7z", ".gz", *TARS)
 
 
 def is_archive(path: Path) -> bool:
@@ -24,15 +29,28 @@ def is_archive(path: Path) -> bool:
 
 def extract(archive: Path, dest: Path) -> None:
     """Unpack ``archive`` into ``dest``; every member is checked first."""
+    name = archive.name.lower()
     try:
-        if archive.name.lower().endswith(".zip"):
+        if name.endswith(".zip"):
             _extract_zip(archive, dest)
-        else:
+        elif name.endswith(".7z"):
+            _extract_7z(archive, dest)
+        elif name.endswith(TARS):
             _extract_tar(archive, dest)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as err:
-        raise SourceError(
-            f"{archive}: not a readable archive ({err}); delete it and fetch again"
-        ) from None
+        else:
+            _extract_gz(archive, dest)
+    except (
+        zipfile.BadZipFile,
+        tarfile.TarError,
+        gzip.BadGzipFile,
+        EOFError,
+        OSError,
+    ) as err:
+        raise _unreadable(archive, err) from None
+
+
+def _unreadable(archive: Path, err: Exception) -> SourceError:
+    return SourceError(f"{archive}: not a readable archive ({err}); delete it and fetch again")
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
@@ -52,6 +70,34 @@ def _extract_tar(archive: Path, dest: Path) -> None:
             if not (member.isfile() or member.isdir()):
                 _refuse(archive, member.name, "is a link or a special file")
         tf.extractall(dest, members=members, filter="data")
+
+
+def _extract_7z(archive: Path, dest: Path) -> None:
+    import py7zr  # here, not at the top: only a 7z fetch pays for importing it
+
+    try:
+        with py7zr.SevenZipFile(archive) as sz:
+            for info in sz.list():
+                _check_name(archive, info.filename)
+                if info.is_symlink:
+                    _refuse(archive, info.filename, "is a symbolic link")
+                if not (info.is_file or info.is_directory):
+                    _refuse(archive, info.filename, "is a special file")
+            sz.extractall(dest)
+    except py7zr.Bad7zFile as err:
+        raise _unreadable(archive, err) from None
+
+
+def _extract_gz(archive: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / archive.name[: -len(".gz")]
+    partial = target.with_name(f".{target.name}.partial")  # a damaged stream leaves no half file
+    try:
+        with gzip.open(archive) as src, partial.open("wb") as out:
+            shutil.copyfileobj(src, out)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _check_name(archive: Path, name: str) -> None:

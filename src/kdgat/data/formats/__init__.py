@@ -49,6 +49,8 @@ FORMATS: dict[str, Format] = {
         Format("blf", "can", "vehicle_logs", "read_blf"),
         Format("netflow_cicids", "netflow", "netflow_cicids"),
         Format("netflow_unsw", "netflow", "netflow_unsw"),
+        Format("road", "can", "road"),
+        Format("can_mirgu", "can", "can_mirgu"),
     ]
 }
 

@@ -245,15 +245,15 @@ def _bad_lines(texts: list[str], rows: np.ndarray, reasons: list[str]) -> pa.Tab
 def read_candump(path: Path, batch_rows: int) -> Iterator[pa.Table]:
     """Yield ``RAW_FRAME`` batches of a ``candump -L`` log (malformed lines quarantined)."""
     require_nonempty(path)
-    _check_candump(path)
+    check_candump(path)
     labels = load_labels(path)
     for first_line, lines in read_lines(path, batch_rows):
-        table = _candump_batch(lines, first_line, labels)
+        table = candump_batch(lines, first_line, labels)
         if table.num_rows:
             yield table
 
 
-def _check_candump(path: Path) -> None:
+def check_candump(path: Path) -> None:
     """A file whose first line is not even shaped like candump -L is the wrong format."""
     with path.open(encoding="utf-8", errors="replace") as handle:
         first = next((line.strip() for line in handle if line.strip()), "")
@@ -265,7 +265,13 @@ def _check_candump(path: Path) -> None:
         )
 
 
-def _candump_batch(lines: list[str], first_line: int, labels: Labels) -> pa.Table:
+def candump_batch(lines: list[str], first_line: int, labels: Labels | None = None) -> pa.Table:
+    """A ``RAW_FRAME`` batch of candump -L lines (line ``first_line`` first), bad ones quarantined.
+
+    Without ``labels`` every frame is label 0: for the formats (ROAD, CAN-MIRGU) that label
+    the frames themselves afterwards.
+    """
+    labels = labels or Labels()
     kept = [i for i, line in enumerate(lines) if line.strip()]
     texts = [lines[i] for i in kept]
     rows = first_line + np.array(kept, dtype=np.int64)
