@@ -89,7 +89,7 @@ def test_catalog_errors(write) -> None:
 
 def test_params_dataset_must_be_in_catalog(tmp_path: Path) -> None:
     with pytest.raises(
-        ConfigError, match="no dataset 'nope'; known datasets: can_sample, can_train_test_set_01, "
+        ConfigError, match="no dataset 'nope'; known datasets: can_mirgu, can_sample, "
     ):
         config.load(params_with(tmp_path, datasets=["nope"]), REPO / "data/catalog.yaml")
 

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "data" / "catalog.yaml"
 SHARED = REPO.parent / "shared" / "data"
 BENCHMARKS = ["can_train_test_set_01", "can_train_test_set_04", "hcrl_car_hacking", "hcrl_sa",
-              "hcrl_ch", "cicids2017", "unsw_nb15"]  # fmt: skip
+              "hcrl_ch", "road", "can_mirgu", "cicids2017", "unsw_nb15"]  # fmt: skip
 
 
 def test_catalog_validates_with_every_public_benchmark() -> None:
