@@ -221,6 +221,9 @@ class BaselineParams(Frozen):
     max_iter: int = Field(200, ge=1)
     learning_rate: float = Field(0.1, gt=0)
     max_leaf_nodes: int = Field(31, ge=2)
+    # Names from kdgat.baselines.window_stats.FEATURES, checked by the stage (the list lives
+    # beside the code that computes them); None: its DEFAULT, the capture-relative ones.
+    features: list[str] | None = Field(None, min_length=1)
 
 
 class ThresholdParams(Frozen):
@@ -361,8 +364,23 @@ class DatasetEntry(Frozen):
     page: str | None = Field(None, description="the publisher's page of the dataset")
     sha256: dict[str, str] = {}
     train: list[str] = Field(min_length=1)
+    validation: list[str] = Field(
+        [],
+        description="captures that validate instead of the training captures' tails, e.g. "
+        "another vehicle, so that model selection, thresholds and fusion see a shift",
+    )
     test: dict[str, list[str]] = Field(min_length=1)
     exclude: list[str] = []
+
+    @field_validator("test")
+    @classmethod
+    def _scenario_names(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        # "train" and "val" name the graph stores of those splits: a scenario named so would
+        # overwrite one of them.
+        clash = sorted(set(value) & {"train", "val"})
+        if clash:
+            raise ValueError(f"test scenario {clash[0]!r} is a reserved split name; rename it")
+        return value
 
     @field_validator("sha256")
     @classmethod

@@ -58,16 +58,8 @@ def test_missing_raw_folder(tmp_path: Path) -> None:
         resolve(entry(), tmp_path / "absent")
 
 
-@pytest.mark.parametrize(
-    "files",
-    [
-        ["a/train_01_a__x-1.parquet", "b/train_01_a__x-1.parquet"],  # same stem, two folders
-        ["train_01_a__x-1.parquet", "train_01_a__x-1.v2.parquet"],  # a second version beside it
-    ],
-)
-def test_two_files_with_one_capture_name_are_an_error_naming_both(
-    tmp_path: Path, files: list[str]
-) -> None:
+def test_two_files_with_one_capture_name_are_an_error_naming_both(tmp_path: Path) -> None:
+    files = ["train_01_a__x-1.parquet", "train_01_a__x-1.v2.parquet"]  # a second version beside it
     for name in [*files, "test_01_b__z-1.parquet"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).touch()
@@ -76,3 +68,34 @@ def test_two_files_with_one_capture_name_are_an_error_naming_both(
     message = str(err.value)
     assert all(str(tmp_path / f) in message for f in files)
     assert "both give the capture name 'train_01_a__x-1'" in message
+
+
+def test_folders_are_part_of_the_capture_name(tmp_path: Path) -> None:
+    """One file name in two sets' folders stays two captures (a cross-vehicle dataset)."""
+    for name in ["set_01/train_01_a__x-1.parquet", "set_02/train_01_a__x-1.parquet"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    (tmp_path / "set_03").mkdir()
+    (tmp_path / "set_03" / "test_01_b__z-1.parquet").touch()
+    captures = resolve(entry(train=["set_0[12]/*"], test={"k": ["set_03/*"]}), tmp_path)
+    assert [c.name for c in captures] == [
+        "set_01__train_01_a__x-1",
+        "set_02__train_01_a__x-1",
+        "set_03__test_01_b__z-1",
+    ]
+    assert captures[0].attack_type == "x"
+
+
+def test_validation_captures_are_their_own_split_and_cannot_leak(tmp_path: Path) -> None:
+    for name in ["train_01_a__x-1.parquet", "test_04_b__v-1.parquet", "test_01_b__z-1.parquet"]:
+        (tmp_path / name).touch()
+    resolved = resolve(entry(validation=["test_04_*"], test={"k": ["test_01_*"]}), tmp_path)
+    assert {c.name: c.split for c in resolved}["test_04_b__v-1"] == "val"
+    with pytest.raises(CatalogError, match="matched by both 'val' and 'k'"):
+        resolve(entry(validation=["test_0*"], test={"k": ["test_01_*"]}), tmp_path)
+
+
+@pytest.mark.parametrize("name", ["train", "val"])
+def test_a_scenario_cannot_take_a_split_name(name: str) -> None:
+    with pytest.raises(ValueError, match=f"test scenario '{name}' is a reserved split name"):
+        entry(test={name: ["test_01_*"]})

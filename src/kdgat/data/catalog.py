@@ -16,7 +16,7 @@ from kdgat.config import DatasetEntry
 from kdgat.errors import CatalogError
 from kdgat.io import MARKER
 
-TRAIN = "train"
+TRAIN, VAL = "train", "val"
 SIDECAR_SUFFIXES = (".labels.yaml", ".labels.yml", ".sha256")
 
 
@@ -26,7 +26,7 @@ class Capture:
 
     path: Path
     name: str  # file name without extension: unique within a dataset
-    split: str  # "train" or a test scenario name
+    split: str  # "train", "val" (the catalog's `validation` captures) or a test scenario
 
     @property
     def attack_type(self) -> str:
@@ -52,7 +52,7 @@ def resolve(entry: DatasetEntry, root: Path) -> list[Capture]:
         if p.is_file() and not p.name.endswith(SIDECAR_SUFFIXES) and p.name != MARKER
     )
     files = [p for p in files if not _matches(p, root, entry.exclude)]
-    groups = {TRAIN: entry.train, **entry.test}
+    groups = {TRAIN: entry.train, VAL: entry.validation, **entry.test}
     assigned: dict[Path, str] = {}
     for split, globs in groups.items():
         for pattern in globs:
@@ -69,7 +69,7 @@ def resolve(entry: DatasetEntry, root: Path) -> list[Capture]:
                         "narrow the globs or add it to `exclude`"
                     )
                 assigned[path] = split
-    captures = [Capture(p, _capture_name(p), s) for p, s in assigned.items()]
+    captures = [Capture(p, _capture_name(p, root), s) for p, s in assigned.items()]
     _check_unique_names(captures)
     return sorted(captures, key=lambda c: (c.split != TRAIN, c.split, c.name))
 
@@ -87,8 +87,14 @@ def _check_unique_names(captures: list[Capture]) -> None:
         seen[capture.name] = capture.path
 
 
-def _capture_name(path: Path) -> str:
-    return path.name.split(".")[0]
+def _capture_name(path: Path, root: Path) -> str:
+    """``set_01/train_01__a.csv`` -> ``set_01__train_01__a``.
+
+    Folders are part of the name, so one file name in two folders (two sets, or two
+    split folders of one set) stays two captures.
+    """
+    parts = path.relative_to(root).parts
+    return "__".join([*parts[:-1], parts[-1].split(".")[0]])
 
 
 def _matches(path: Path, root: Path, patterns: list[str]) -> bool:

@@ -90,6 +90,8 @@ def show(name: str, entry: DatasetEntry, layout: Layout) -> str:
     lines.append(f"  source:   {entry.source if entry.manual is None else 'manual'}")
     lines.append(f"  checksums: {_checksums(entry)}")
     lines.append(f"  train:    {', '.join(entry.train)}")
+    if entry.validation:
+        lines.append(f"  validation: {', '.join(entry.validation)}")
     lines.extend(f"  test {split}: {', '.join(globs)}" for split, globs in entry.test.items())
     if entry.exclude:
         lines.append(f"  exclude:  {', '.join(entry.exclude)}")

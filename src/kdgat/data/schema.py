@@ -62,7 +62,7 @@ FRAME = pa.schema(
         ("label", pa.uint8()),  # 1 = injected frame
         ("attack_type", LABEL_TEXT),  # "benign" for label 0
         ("capture", LABEL_TEXT),
-        ("split", LABEL_TEXT),  # "train" or a test scenario
+        ("split", LABEL_TEXT),  # "train", "val" or a test scenario
         ("source_row", pa.int64()),  # line (text) or row (Parquet) in the raw file, 1-based
     ]
 )

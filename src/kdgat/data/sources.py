@@ -173,7 +173,7 @@ def _stream(response: requests.Response, part: Path, offset: int) -> None:
 def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
     from huggingface_hub import snapshot_download
 
-    patterns = [*entry.train, *(g for globs in entry.test.values() for g in globs)]
+    patterns = [*entry.train, *entry.validation, *(g for v in entry.test.values() for g in v)]
     try:
         snapshot_download(repo, repo_type="dataset", local_dir=tmp, allow_patterns=patterns)
     except Exception as err:  # the hub raises many types; all mean "could not fetch"

@@ -1,6 +1,8 @@
 """Ingested captures -> every split's graphs: planning, vocabulary, building, scaling, stats.
 
-Splits: within each training capture, validation is the last ``val_fraction``
+Splits: where the catalog names ``validation`` captures (another vehicle, say),
+they are the validation split whole and every training window trains.
+Otherwise, within each training capture, validation is the last ``val_fraction``
 of each of ``val_blocks`` time blocks (``kdgat.graphs.splits``); training
 windows sharing frames with a validation window are dropped, so no frame is
 in both. Each test scenario is its own split.
@@ -40,7 +42,7 @@ class CapturePlan:
     index: int
     name: str
     file: Path
-    split: str  # "train" (then split further into train / val) or a test scenario
+    split: str  # "train" (then maybe split further into train / val), "val" or a scenario
     frames: int
     windows: WindowSplit  # of a training capture; empty for a test capture
 
@@ -55,6 +57,9 @@ def plan(
 ) -> list[CapturePlan]:
     """Assign every training capture's windows to training or validation.
 
+    With validation captures of its own the dataset needs no training windows for it,
+    so ``val_fraction`` applies only to a dataset without them.
+
     Args:
         captures: The manifest's captures (``name``, ``file`` relative to ``root``,
             ``split``, ``rows``), in manifest order.
@@ -64,6 +69,8 @@ def plan(
         val_fraction: Share of each training capture's windows that validate.
         val_blocks: Time blocks whose tails those windows are.
     """
+    if any(c["split"] == VAL for c in captures):
+        val_fraction = 0.0
     plans = []
     for index, c in enumerate(captures):
         file = root / c["file"]

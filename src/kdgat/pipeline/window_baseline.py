@@ -46,11 +46,12 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         )
     vocab = Vocabulary.from_json(read_json(graphs.vocab, fix))
     files = _capture_files(layout, dataset)
+    names = feature_names(p.baseline.features)
     features, labels, seconds = {}, {}, {}
     for split in graphs.splits():
         store = open_store(graphs.store(split))
         start = time.perf_counter()
-        features[split] = window_stats.split_statistics(store, files, vocab, meta["window"])
+        features[split] = window_stats.split_statistics(store, files, vocab, names)
         seconds[split] = time.perf_counter() - start
         labels[split] = np.asarray(store.arrays.y, dtype=np.int64)
     b = p.baseline
@@ -70,11 +71,25 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         out = ModelFiles(tmp)
         model.save(out.estimator)
         write_json(out.thresholds, {"threshold": threshold, "method": method})
-        card = {"model": NAME, "features": list(window_stats.FEATURES), "parameters": model.nodes}
+        card = {"model": NAME, "features": list(names), "parameters": model.nodes}
         write_json(out.card, card)
         graphs_scored = _write_scores(out.scores, scores, labels)
     write_timings(layout, dataset, "window_baseline", {NAME: {"latency_ms": latency}})
     return {"threshold": threshold, "latency_ms": latency, "graphs": graphs_scored}
+
+
+def feature_names(chosen: list[str] | None) -> tuple[str, ...]:
+    """``baseline.features`` of params.yaml, checked against the statistics that exist."""
+    if chosen is None:
+        return window_stats.DEFAULT
+    unknown = [name for name in chosen if name not in window_stats.FEATURES]
+    if unknown or len(set(chosen)) < len(chosen):
+        problem = f"unknown statistic {unknown[0]!r}" if unknown else "a statistic listed twice"
+        raise KdgatError(
+            f"params.yaml baseline.features: {problem}. "
+            f"Fix: choose from {', '.join(window_stats.FEATURES)}"
+        )
+    return tuple(chosen)
 
 
 def _capture_files(layout: Layout, dataset: str) -> dict[str, Path]:
