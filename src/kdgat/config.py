@@ -78,6 +78,9 @@ class SynthParams(Frozen):
     """The simulated vehicle bus of the default dataset."""
 
     ecus: int = Field(12, ge=2, le=64)
+    unknown_vehicle_ecus: int = Field(
+        18, ge=2, le=64, description="ECUs of the unknown-vehicle scenarios' vehicle (other maker)"
+    )
     duration_s: float = Field(60.0, gt=0)
     attack_free_captures: int = Field(2, ge=1)
     train_attacks: list[AttackKind] = ["dos", "fuzzing", "spoofing", "replay", "suppression"]

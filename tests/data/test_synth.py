@@ -13,6 +13,8 @@ from kdgat.config import SynthParams
 from kdgat.data import synth
 from kdgat.data.formats.can_csv import read
 from kdgat.data.schema import validate_frames
+from kdgat.data.synth.payloads import encode
+from kdgat.data.synth.vehicle import ROUND_CYCLES_MS
 
 SEED = 7
 DURATION = 10.0
@@ -35,12 +37,23 @@ DEFAULT_FILES = [
 
 def small(**override: Any) -> dict[str, Any]:
     """The default synth parameters with a short, small bus."""
-    return {**SynthParams().model_dump(), "ecus": 5, "duration_s": 4.0, **override}
+    defaults = SynthParams().model_dump()
+    return {**defaults, "ecus": 5, "unknown_vehicle_ecus": 8, "duration_s": 4.0, **override}
 
 
 @pytest.fixture(scope="module")
 def vehicle() -> synth.Vehicle:
     return synth.make_vehicle(synth.rng_for(SEED, "vehicle:known"), 6)
+
+
+def rival(seed: int = SEED) -> synth.Profile:
+    return synth.rival_profile(synth.rng_for(seed, "profile:unknown"))
+
+
+@pytest.fixture(scope="module")
+def other_vehicle() -> synth.Vehicle:
+    """A vehicle of another maker, as the unknown-vehicle scenarios use."""
+    return synth.make_vehicle(synth.rng_for(SEED, "vehicle:unknown"), 9, rival())
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +92,8 @@ def load_csv(path: Path) -> dict[str, np.ndarray]:
 
 
 def test_same_seed_same_bytes_and_other_seed_differs(tmp_path: Path) -> None:
-    params = small(attack_free_captures=1, train_attacks=["dos"], test_scenarios={"x": ["replay"]})
+    scenarios = {"x": ["replay"], "unknown_vehicle_x": ["spoofing"]}
+    params = small(attack_free_captures=1, train_attacks=["dos"], test_scenarios=scenarios)
     first = synth.write_dataset(tmp_path / "a", seed=SEED, **params)
     again = synth.write_dataset(tmp_path / "b", seed=SEED, **params)
     other = synth.write_dataset(tmp_path / "c", seed=SEED + 1, **params)
@@ -99,6 +113,19 @@ def test_capture_does_not_depend_on_the_others(tmp_path: Path) -> None:
     replay = "train_02_with_attacks__replay-1.csv"
     assert (tmp_path / "a" / replay).read_bytes() == (tmp_path / "b" / replay).read_bytes()
     assert len(alone) + 1 == len(among)
+
+
+def test_known_vehicle_does_not_depend_on_the_unknown_one(tmp_path: Path) -> None:
+    scenarios = {"known_vehicle_known_attack": ["dos"], "unknown_vehicle_known_attack": ["dos"]}
+    params = small(train_attacks=[], test_scenarios=scenarios)
+    first = synth.write_dataset(tmp_path / "a", seed=SEED, **params)
+    bigger = synth.write_dataset(
+        tmp_path / "b", seed=SEED, **(params | {"unknown_vehicle_ecus": 12})
+    )
+    for a, b in zip(first[:-1], bigger[:-1], strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    ids = [set(load_csv(paths[-1])["id"].tolist()) for paths in (first, bigger)]
+    assert len(ids[1]) > len(ids[0])
 
 
 def test_default_config_file_names(dataset: list[Path]) -> None:
@@ -197,19 +224,39 @@ def test_periodicity(vehicle: synth.Vehicle, captures: dict[str, synth.Capture])
     assert set(c.arbitration_id.tolist()) == set(vehicle.ids.tolist())
 
 
+@pytest.mark.parametrize("maker", ["home", "rival"])
 def test_counters_and_checksums_hold(
-    vehicle: synth.Vehicle, captures: dict[str, synth.Capture]
+    vehicle: synth.Vehicle,
+    other_vehicle: synth.Vehicle,
+    captures: dict[str, synth.Capture],
+    maker: str,
 ) -> None:
-    c = captures[synth.NORMAL]
+    if maker == "home":
+        c = captures[synth.NORMAL]
+    else:
+        vehicle = other_vehicle
+        c = synth.simulate(vehicle, synth.NORMAL, 3.0, synth.rng_for(SEED, "rival normal"))
+    checked: set[str] = set()
     for can_id, layout in zip(vehicle.ids, vehicle.layouts, strict=True):
         payload = c.payload[c.arbitration_id == can_id]
         for f in layout:
-            if f.kind == "counter":
+            if f.kind == "counter" and len(payload) > 1:
                 steps = np.diff(payload[:, f.byte].astype(np.int64) & 0xF) % 16
                 assert np.all(steps == 1), hex(can_id)
+                checked.add(f.kind)
             if f.kind == "checksum":
-                expected = synth._checksum(payload[:, : f.byte], f)
-                np.testing.assert_array_equal(payload[:, f.byte], expected)
+                np.testing.assert_array_equal(payload[:, f.byte], synth._checksum(payload, f))
+                checked.add(f.kind)
+    assert checked == {"counter", "checksum"}
+
+
+def test_byte_order_of_signals() -> None:
+    drive = synth.Drive(smooth={"rpm": np.array([1000.0, 1000.0])}, step={})
+    t, counter = np.zeros(1), np.zeros(1, dtype=np.int64)
+    big = synth.Field("signal", 1, 2, "rpm", gain=4.0)  # raw 4000 = 0x0FA0
+    little = synth.Field("signal", 1, 2, "rpm", gain=4.0, order="little")
+    assert bytes(encode((big,), counter, t, drive)[0, :3]) == b"\x00\x0f\xa0"
+    assert bytes(encode((little,), counter, t, drive)[0, :3]) == b"\x00\xa0\x0f"
 
 
 def test_drive_gear_follows_speed_and_rpm_follows_gear(vehicle: synth.Vehicle) -> None:
@@ -231,9 +278,54 @@ def test_unknown_vehicle_has_other_ids(dataset: list[Path]) -> None:
     unknown = by_name["test_04_unknown_vehicle_unknown_attack__masquerade-1.csv"]
     known_ids = set(known["id"].tolist())
     unknown_ids = set(unknown["id"][unknown["label"] == 0].tolist())
-    assert len(known_ids & unknown_ids) < 0.3 * min(len(known_ids), len(unknown_ids))
+    assert len(known_ids & unknown_ids) < 0.15 * min(len(known_ids), len(unknown_ids))
+    assert len(unknown_ids) > len(known_ids)  # a bigger vehicle: more ECUs, more messages
+    # The masquerade impersonates one of the unknown vehicle's own ECUs.
+    assert set(unknown["id"][unknown["label"] == 1].tolist()) <= unknown_ids
     same_vehicle = by_name["test_01_known_vehicle_known_attack__dos-1.csv"]
     assert set(same_vehicle["id"][same_vehicle["label"] == 0].tolist()) == known_ids
+
+
+def cycle_share(vehicle: synth.Vehicle) -> np.ndarray:
+    """Share of the vehicle's messages at each round period (plus one bin for others)."""
+    menu = np.array(ROUND_CYCLES_MS) / 1000
+    bins = [int(np.argmin(np.abs(menu - c))) for c in vehicle.cycle]
+    return np.bincount(bins, minlength=len(menu)) / len(vehicle.cycle)
+
+
+@pytest.mark.parametrize("seed", range(SEED, SEED + 8))
+def test_unknown_vehicle_is_another_makers(seed: int) -> None:
+    profile = rival(seed)
+    known = synth.make_vehicle(synth.rng_for(seed, "vehicle:known"), 12)
+    other = synth.make_vehicle(synth.rng_for(seed, "vehicle:unknown"), 18, profile)
+    # Ids: more of them, from a range of its own that reaches lower, shared only by chance.
+    assert len(other.ids) > len(known.ids)
+    low, high = profile.id_range
+    assert low < synth.ID_LOW
+    assert np.all((other.ids >= low) & (other.ids <= high))
+    assert len(np.intersect1d(known.ids, other.ids)) <= 0.1 * len(known.ids)
+    # Periods: another menu, other weights.
+    assert set(profile.cycles_ms.tolist()) != set(synth.HOME.cycles_ms.tolist())
+    assert 0.5 * np.abs(cycle_share(known) - cycle_share(other)).sum() > 0.25
+    # DLCs: a clearly different share of full 8-byte messages.
+    assert abs(profile.dlc_weights[8] - synth.HOME.dlc_weights[8]) > 0.15
+    # Layouts: little-endian signals, checksum and counter opening the payload.
+    for home_style, layouts in ((True, known.layouts), (False, other.layouts)):
+        wide = [f for layout in layouts for f in layout if f.kind == "signal" and f.width > 1]
+        assert {f.order for f in wide} == {"big" if home_style else "little"}
+        for layout in layouts:
+            byte = {f.kind: f.byte for f in layout}
+            dlc = 1 + max((f.byte + f.width - 1 for f in layout), default=-1)
+            if "checksum" in byte:
+                assert byte["checksum"] == (dlc - 1 if home_style else 0)
+            if "counter" in byte and not home_style:
+                assert byte["counter"] == int("checksum" in byte)
+    assert len({f.mode for layout in other.layouts for f in layout if f.kind == "checksum"}) == 1
+
+
+def test_unknown_vehicle_is_bigger_by_default() -> None:
+    defaults = SynthParams()
+    assert defaults.unknown_vehicle_ecus > defaults.ecus
 
 
 def test_default_test_split_has_an_unseen_attack(dataset: list[Path]) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from kdgat.data.synth.attacks import ATTACK_MODELS, ATTACKS
 from kdgat.data.synth.capture import NORMAL, Capture, simulate
-from kdgat.data.synth.vehicle import make_vehicle, rng_for
+from kdgat.data.synth.vehicle import make_vehicle, rival_profile, rng_for
 from kdgat.io import atomic_path
 
 SCENARIO_NUMBERS = {
@@ -144,26 +144,32 @@ def write_dataset(
     attack_free_captures: int,
     train_attacks: list[str],
     test_scenarios: dict[str, list[str]],
+    unknown_vehicle_ecus: int | None = None,
 ) -> list[Path]:
     """Simulate every capture of the dataset and write it to ``out`` as can_csv.
 
     Args:
         out: Folder for the ``.csv`` files (created if needed).
         seed: Master seed; each vehicle and each file has a sub-seed derived from it.
-        ecus: Number of ECUs of each vehicle.
+        ecus: Number of ECUs of the known (training) vehicle.
         duration_s: Length of every capture in seconds.
         attack_free_captures: Number of attack-free training captures.
         train_attacks: Attack of each training capture with attacks.
         test_scenarios: Attacks of each test scenario; a scenario whose name
-            contains "unknown_vehicle" runs on a second, differently drawn vehicle.
+            contains "unknown_vehicle" runs on a second vehicle, of another maker
+            (``rival_profile``).
+        unknown_vehicle_ecus: Number of ECUs of that vehicle; None: 1.5 x ``ecus``.
 
     Returns:
         The paths written, in plan order.
     """
     planned = capture_names(attack_free_captures, train_attacks, test_scenarios)
+    rival = rival_profile(rng_for(seed, "profile:unknown"))
     vehicles = {
-        unknown: make_vehicle(rng_for(seed, f"vehicle:{'unknown' if unknown else 'known'}"), ecus)
-        for unknown in (False, True)
+        False: make_vehicle(rng_for(seed, "vehicle:known"), ecus),
+        True: make_vehicle(
+            rng_for(seed, "vehicle:unknown"), unknown_vehicle_ecus or (3 * ecus + 1) // 2, rival
+        ),
     }
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -5,11 +5,14 @@ Payloads are laid out in fields: a rolling counter nibble, a checksum byte
 flags, and physical signals of the simulated drive (see ``drive``), plus free
 slow random walks. Many messages carry scaled copies of the same physical
 signal, so payloads are correlated across ids as on a real bus.
+
+Layouts are drawn in one style (big-endian signals, counter and checksum at the
+end); ``conform`` moves them into another manufacturer's conventions.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -26,6 +29,8 @@ RANGES = {
 }
 
 FieldKind = Literal["const", "counter", "checksum", "signal", "flags"]
+ByteOrder = Literal["big", "little"]
+ChecksumMode = Literal["xor", "sum"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +38,9 @@ class Field:
     """One field of a message payload.
 
     ``signal`` fields encode ``raw = gain * value + bias`` (+ gaussian noise of
-    ``noise`` raw units) big-endian over ``width`` bytes. ``value`` is the
-    byte of a ``const``, the fixed high nibble of a ``counter`` and the salt
-    of a ``checksum``.
+    ``noise`` raw units) over ``width`` bytes in byte ``order``. ``value`` is
+    the byte of a ``const``, the fixed high nibble of a ``counter`` and the
+    salt of a ``checksum``, which covers every other byte of the payload.
     """
 
     kind: FieldKind
@@ -46,7 +51,8 @@ class Field:
     bias: float = 0.0
     noise: float = 0.0
     value: int = 0
-    mode: Literal["xor", "sum"] = "xor"
+    mode: ChecksumMode = "xor"
+    order: ByteOrder = "big"
 
 
 class Pool:
@@ -74,7 +80,7 @@ def _counter(rng: np.random.Generator, byte: int) -> Field:
 
 
 def _checksum_field(rng: np.random.Generator, byte: int) -> Field:
-    mode: Literal["xor", "sum"] = "xor" if rng.random() < 0.5 else "sum"
+    mode: ChecksumMode = "xor" if rng.random() < 0.5 else "sum"
     return Field("checksum", byte, value=int(rng.integers(0, 256)), mode=mode)
 
 
@@ -165,3 +171,27 @@ def _signal_field(rng: np.random.Generator, byte: int, width: int, pool: Pool) -
     gain = span / (high - low)
     noise = rng.uniform(0.0, 1.5) * (8.0 if width == 2 else 1.0) if rng.random() < 0.5 else 0.0
     return Field("signal", byte, width, source, gain=gain, bias=start - low * gain, noise=noise)
+
+
+def conform(
+    layout: tuple[Field, ...], order: ByteOrder, tail_first: bool, checksum: ChecksumMode | None
+) -> tuple[Field, ...]:
+    """The layout in a manufacturer's conventions.
+
+    Multi-byte signals go in byte ``order``; with ``tail_first`` the checksum
+    moves to byte 0 and the counter right after it (as in AUTOSAR E2E), the
+    other fields shifting back; ``checksum`` fixes every checksum's mode.
+    Layouts are drawn with counter and checksum in their last bytes.
+    """
+    tail = [f.kind for f in layout if f.kind in ("counter", "checksum")]
+    moved = []
+    for f in layout:
+        if f.kind == "signal" and f.width > 1:
+            f = replace(f, order=order)
+        if f.kind == "checksum" and checksum is not None:
+            f = replace(f, mode=checksum)
+        if tail_first:
+            head = {"checksum": 0, "counter": int("checksum" in tail)}
+            f = replace(f, byte=head.get(f.kind, f.byte + len(tail)))
+        moved.append(f)
+    return tuple(moved)

@@ -31,7 +31,7 @@ def encode(
             _put_signal(out, f, drive.at(f.source, t), rng)
     for f in layout:  # after everything it covers
         if f.kind == "checksum":
-            out[:, f.byte] = _checksum(out[:, : f.byte], f)
+            out[:, f.byte] = _checksum(out, f)
     return out
 
 
@@ -42,11 +42,14 @@ def _put_signal(
     if rng is not None and f.noise > 0:
         raw = raw + rng.normal(0.0, f.noise, size=len(raw))
     raw_int = np.clip(np.rint(raw), 0, 256**f.width - 1).astype(np.int64)
-    for i in range(f.width):  # big-endian
-        out[:, f.byte + i] = (raw_int >> (8 * (f.width - 1 - i))) & 0xFF
+    for i in range(f.width):
+        shift = 8 * (i if f.order == "little" else f.width - 1 - i)
+        out[:, f.byte + i] = (raw_int >> shift) & 0xFF
 
 
-def _checksum(covered: np.ndarray, f: Field) -> np.ndarray:
+def _checksum(payload: np.ndarray, f: Field) -> np.ndarray:
+    """Checksum ``f`` of ``(n, 8)`` payloads: every byte but its own (bytes past the DLC are 0)."""
+    covered = np.delete(payload, f.byte, axis=1)
     if f.mode == "xor":
         return np.bitwise_xor.reduce(covered, axis=1) ^ np.uint8(f.value)
     return ((covered.sum(axis=1, dtype=np.int64) + f.value) & 0xFF).astype(np.uint8)
