@@ -84,6 +84,11 @@ class SynthParams(Frozen):
     duration_s: float = Field(60.0, gt=0)
     attack_free_captures: int = Field(2, ge=1)
     train_attacks: list[AttackKind] = ["dos", "fuzzing", "spoofing", "replay", "suppression"]
+    validation_attacks: list[AttackKind] = Field(
+        ["dos", "fuzzing", "spoofing"],
+        description="captures on a third vehicle (a third maker) that validate: the catalog's "
+        "synth entry names them, so thresholds and fusion are chosen under a vehicle shift",
+    )
     test_scenarios: dict[str, list[AttackKind]] = {
         "known_vehicle_known_attack": ["dos", "fuzzing", "spoofing"],
         "unknown_vehicle_unknown_attack": ["masquerade"],

@@ -28,6 +28,9 @@ DEFAULT_FILES = [
     "train_02_with_attacks__spoofing-1.csv",
     "train_02_with_attacks__replay-1.csv",
     "train_02_with_attacks__suppression-1.csv",
+    "val_01_other_vehicle__dos-1.csv",
+    "val_01_other_vehicle__fuzzing-1.csv",
+    "val_01_other_vehicle__spoofing-1.csv",
     "test_01_known_vehicle_known_attack__dos-1.csv",
     "test_01_known_vehicle_known_attack__fuzzing-1.csv",
     "test_01_known_vehicle_known_attack__spoofing-1.csv",
@@ -117,7 +120,7 @@ def test_capture_does_not_depend_on_the_others(tmp_path: Path) -> None:
 
 def test_known_vehicle_does_not_depend_on_the_unknown_one(tmp_path: Path) -> None:
     scenarios = {"known_vehicle_known_attack": ["dos"], "unknown_vehicle_known_attack": ["dos"]}
-    params = small(train_attacks=[], test_scenarios=scenarios)
+    params = small(train_attacks=[], validation_attacks=[], test_scenarios=scenarios)
     first = synth.write_dataset(tmp_path / "a", seed=SEED, **params)
     bigger = synth.write_dataset(
         tmp_path / "b", seed=SEED, **(params | {"unknown_vehicle_ecus": 12})
@@ -140,18 +143,20 @@ def test_scenario_numbers_and_repeats() -> None:
         "known_vehicle_unknown_attack": ["masquerade", "masquerade"],
         "night": ["fuzzing"],
     }
-    planned = synth.capture_names(1, ["dos", "dos"], scenarios)
+    planned = synth.capture_names(1, ["dos", "dos"], scenarios, ["spoofing"])
     assert [p.name for p in planned] == [
         "train_01_attack_free__normal-1",
         "train_02_with_attacks__dos-1",
         "train_02_with_attacks__dos-2",
+        "val_01_other_vehicle__spoofing-1",
         "test_05_rain__dos-1",
         "test_02_unknown_vehicle_known_attack__dos-1",
         "test_03_known_vehicle_unknown_attack__masquerade-1",
         "test_03_known_vehicle_unknown_attack__masquerade-2",
         "test_06_night__fuzzing-1",
     ]
-    assert [p.unknown_vehicle for p in planned] == [False] * 4 + [True] + [False] * 3
+    known, unknown = ["known"] * 3, ["unknown"]
+    assert [p.vehicle for p in planned] == [*known, "validation", "known", *unknown, *known]
     with pytest.raises(ValueError, match="unknown attack"):
         synth.capture_names(1, ["teleport"], {})
 
@@ -284,6 +289,11 @@ def test_unknown_vehicle_has_other_ids(dataset: list[Path]) -> None:
     assert set(unknown["id"][unknown["label"] == 1].tolist()) <= unknown_ids
     same_vehicle = by_name["test_01_known_vehicle_known_attack__dos-1.csv"]
     assert set(same_vehicle["id"][same_vehicle["label"] == 0].tolist()) == known_ids
+    # Validation runs on a third vehicle, neither the training nor the test one.
+    validation = by_name["val_01_other_vehicle__spoofing-1.csv"]
+    validation_ids = set(validation["id"][validation["label"] == 0].tolist())
+    for other in (known_ids, unknown_ids):
+        assert len(validation_ids & other) < 0.15 * min(len(validation_ids), len(other))
 
 
 def cycle_share(vehicle: synth.Vehicle) -> np.ndarray:

@@ -187,16 +187,17 @@ def test_a_small_release_ingests_end_to_end(release: Path, tmp_path: Path) -> No
     out = tmp_path / "processed"
     ingest_dataset("road", entry, release, out, tmp_path / "r.json", 1024, 0.0)
     report = json.loads((tmp_path / "r.json").read_text())
-    assert set(report["captures"]) == {
-        "ambient_dyno_drive_basic_short",
-        "max_speedometer_attack_1",
-        "max_speedometer_attack_1_masquerade",
-        "fuzzing_attack_1",
+    assert set(report["captures"]) == {  # the release's folders are part of the names
+        "ambient__ambient_dyno_drive_basic_short",
+        "attacks__max_speedometer_attack_1",
+        "attacks__max_speedometer_attack_1_masquerade",
+        "attacks__fuzzing_attack_1",
     }
-    table = pq.read_table(out / report["captures"]["max_speedometer_attack_1"]["output"])
+    speedometer = report["captures"]["attacks__max_speedometer_attack_1"]
+    table = pq.read_table(out / speedometer["output"])
     rows = table.sort_by("source_row")
     assert rows["label"].to_pylist() == [f[3] for f in SPEEDOMETER]
     assert set(rows["attack_type"].to_pylist()) == {"benign", "max_speedometer_attack"}
     assert rows["split"].to_pylist()[0] == "attacks"
-    fuzz = pq.read_table(out / report["captures"]["fuzzing_attack_1"]["output"])
+    fuzz = pq.read_table(out / report["captures"]["attacks__fuzzing_attack_1"]["output"])
     assert set(fuzz["attack_type"].to_pylist()) == {"benign", "fuzzing_attack"}

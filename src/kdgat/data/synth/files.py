@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -94,44 +95,51 @@ class Planned:
 
     name: str
     attack: str
-    unknown_vehicle: bool
+    vehicle: Literal["known", "unknown", "validation"]
 
 
 def capture_names(
     attack_free_captures: int,
     train_attacks: Sequence[str],
     test_scenarios: Mapping[str, Sequence[str]],
+    validation_attacks: Sequence[str] = (),
 ) -> list[Planned]:
     """The captures of a dataset, named by the benchmark split-folder convention.
 
-    ``train_01_attack_free__normal-<i>``, ``train_02_with_attacks__<attack>-<k>``
-    and ``test_<NN>_<scenario>__<attack>-<k>``, where ``k`` counts repeats of an
-    attack within a folder and ``NN`` is the benchmark number of the scenario
-    (01-04), or the next free number from 05 for other scenarios in the order given.
+    ``train_01_attack_free__normal-<i>``, ``train_02_with_attacks__<attack>-<k>``,
+    ``val_01_other_vehicle__<attack>-<k>`` and ``test_<NN>_<scenario>__<attack>-<k>``,
+    where ``k`` counts repeats of an attack within a folder and ``NN`` is the
+    benchmark number of the scenario (01-04), or the next free number from 05 for
+    other scenarios in the order given.
     """
     planned = [
-        Planned(f"train_01_attack_free__{NORMAL}-{i}", NORMAL, False)
+        Planned(f"train_01_attack_free__{NORMAL}-{i}", NORMAL, "known")
         for i in range(1, attack_free_captures + 1)
     ]
-    planned += _folder("train_02_with_attacks", train_attacks, unknown_vehicle=False)
+    planned += _folder("train_02_with_attacks", train_attacks, "known")
+    planned += _folder("val_01_other_vehicle", validation_attacks, "validation")
     extra = iter(range(max(SCENARIO_NUMBERS.values()) + 1, 10**6))
     for scenario, attacks in test_scenarios.items():
         if not scenario.replace("_", "").replace("-", "").isalnum():
             raise ValueError(f"test scenario {scenario!r}: use letters, digits, '_' and '-' only")
         number = SCENARIO_NUMBERS.get(scenario) or next(extra)
-        unknown = "unknown_vehicle" in scenario
-        planned += _folder(f"test_{number:02d}_{scenario}", attacks, unknown_vehicle=unknown)
+        vehicle: Literal["known", "unknown"] = (
+            "unknown" if "unknown_vehicle" in scenario else "known"
+        )
+        planned += _folder(f"test_{number:02d}_{scenario}", attacks, vehicle)
     return planned
 
 
-def _folder(prefix: str, attacks: Sequence[str], *, unknown_vehicle: bool) -> list[Planned]:
+def _folder(
+    prefix: str, attacks: Sequence[str], vehicle: Literal["known", "unknown", "validation"]
+) -> list[Planned]:
     seen: dict[str, int] = {}
     planned = []
     for attack in attacks:
         if attack not in ATTACK_MODELS:
             raise ValueError(f"{prefix}: unknown attack {attack!r}; known: {', '.join(ATTACKS)}")
         seen[attack] = seen.get(attack, 0) + 1
-        planned.append(Planned(f"{prefix}__{attack}-{seen[attack]}", attack, unknown_vehicle))
+        planned.append(Planned(f"{prefix}__{attack}-{seen[attack]}", attack, vehicle))
     return planned
 
 
@@ -145,6 +153,7 @@ def write_dataset(
     train_attacks: list[str],
     test_scenarios: dict[str, list[str]],
     unknown_vehicle_ecus: int | None = None,
+    validation_attacks: list[str] | None = None,
 ) -> list[Path]:
     """Simulate every capture of the dataset and write it to ``out`` as can_csv.
 
@@ -159,24 +168,34 @@ def write_dataset(
             contains "unknown_vehicle" runs on a second vehicle, of another maker
             (``rival_profile``).
         unknown_vehicle_ecus: Number of ECUs of that vehicle; None: 1.5 x ``ecus``.
+        validation_attacks: Attack of each validation capture, on a third vehicle of
+            a third maker (as many ECUs as the unknown one): what the catalog's
+            ``validation`` captures are, so thresholds and fusion see a shift.
 
     Returns:
         The paths written, in plan order.
     """
-    planned = capture_names(attack_free_captures, train_attacks, test_scenarios)
-    rival = rival_profile(rng_for(seed, "profile:unknown"))
+    planned = capture_names(
+        attack_free_captures, train_attacks, test_scenarios, validation_attacks or ()
+    )
+    other_ecus = unknown_vehicle_ecus or (3 * ecus + 1) // 2
     vehicles = {
-        False: make_vehicle(rng_for(seed, "vehicle:known"), ecus),
-        True: make_vehicle(
-            rng_for(seed, "vehicle:unknown"), unknown_vehicle_ecus or (3 * ecus + 1) // 2, rival
-        ),
+        "known": make_vehicle(rng_for(seed, "vehicle:known"), ecus),
+        **{
+            role: make_vehicle(
+                rng_for(seed, f"vehicle:{role}"),
+                other_ecus,
+                rival_profile(rng_for(seed, f"profile:{role}")),
+            )
+            for role in ("unknown", "validation")
+        },
     }
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for capture in planned:
         path = out / f"{capture.name}.csv"
         simulated = simulate(
-            vehicles[capture.unknown_vehicle], capture.attack, duration_s, rng_for(seed, path.name)
+            vehicles[capture.vehicle], capture.attack, duration_s, rng_for(seed, path.name)
         )
         paths.append(write_capture(path, simulated))
     return paths
