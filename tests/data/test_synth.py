@@ -28,9 +28,6 @@ DEFAULT_FILES = [
     "train_02_with_attacks__spoofing-1.csv",
     "train_02_with_attacks__replay-1.csv",
     "train_02_with_attacks__suppression-1.csv",
-    "val_01_other_vehicle__dos-1.csv",
-    "val_01_other_vehicle__fuzzing-1.csv",
-    "val_01_other_vehicle__spoofing-1.csv",
     "test_01_known_vehicle_known_attack__dos-1.csv",
     "test_01_known_vehicle_known_attack__fuzzing-1.csv",
     "test_01_known_vehicle_known_attack__spoofing-1.csv",
@@ -120,7 +117,7 @@ def test_capture_does_not_depend_on_the_others(tmp_path: Path) -> None:
 
 def test_known_vehicle_does_not_depend_on_the_unknown_one(tmp_path: Path) -> None:
     scenarios = {"known_vehicle_known_attack": ["dos"], "unknown_vehicle_known_attack": ["dos"]}
-    params = small(train_attacks=[], validation_attacks=[], test_scenarios=scenarios)
+    params = small(train_attacks=[], test_scenarios=scenarios)
     first = synth.write_dataset(tmp_path / "a", seed=SEED, **params)
     bigger = synth.write_dataset(
         tmp_path / "b", seed=SEED, **(params | {"unknown_vehicle_ecus": 12})
@@ -289,7 +286,14 @@ def test_unknown_vehicle_has_other_ids(dataset: list[Path]) -> None:
     assert set(unknown["id"][unknown["label"] == 1].tolist()) <= unknown_ids
     same_vehicle = by_name["test_01_known_vehicle_known_attack__dos-1.csv"]
     assert set(same_vehicle["id"][same_vehicle["label"] == 0].tolist()) == known_ids
-    # Validation runs on a third vehicle, neither the training nor the test one.
+
+
+def test_validation_vehicle_is_neither_the_training_nor_the_test_one(tmp_path: Path) -> None:
+    params = small(validation_attacks=["spoofing"])
+    by_name = {p.name: load_csv(p) for p in synth.write_dataset(tmp_path, seed=SEED, **params)}
+    known_ids = set(by_name["train_01_attack_free__normal-1.csv"]["id"].tolist())
+    unknown = by_name["test_04_unknown_vehicle_unknown_attack__masquerade-1.csv"]
+    unknown_ids = set(unknown["id"][unknown["label"] == 0].tolist())
     validation = by_name["val_01_other_vehicle__spoofing-1.csv"]
     validation_ids = set(validation["id"][validation["label"] == 0].tolist())
     for other in (known_ids, unknown_ids):

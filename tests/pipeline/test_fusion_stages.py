@@ -105,15 +105,19 @@ def test_evaluation_covers_every_model_scenario_and_metric(evaluated: Path) -> N
     assert {"vgae", "gat", "vgae_small", "gat_small"} <= set(evaluation)  # both pairs, at least
     for model, by_scenario in evaluation.items():
         assert list(by_scenario) == SCENARIOS, model
+        weighted = model.startswith(("fusion_dqn", "fusion_avg"))  # they weigh the GAT
         for m in by_scenario.values():
-            assert set(m) == METRICS, model
+            assert set(m) == METRICS | ({"gat_weight"} if weighted else set()), model
             assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["graphs"] > 0
+            assert not weighted or 0 <= m["gat_weight"] <= 1
     latency = read_timings(Layout(evaluated), DATASET)  # never in the hashed evaluation.json
     assert all(latency[model]["latency_ms"] > 0 for model in evaluation)
     known = SCENARIOS[0]
     assert evaluation["gat_small"][known]["params"] * 10 <= evaluation["gat"][known]["params"]
     pair = evaluation["vgae"][known]["params"] + evaluation["gat"][known]["params"]
     assert evaluation["fusion_avg"][known]["params"] == pair + 1
+    info = json.loads(Layout(evaluated).fusion(DATASET, "teacher").info.read_text())
+    assert evaluation["fusion_avg"][known]["gat_weight"] == pytest.approx(info["average_alpha"])
 
 
 def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path) -> None:

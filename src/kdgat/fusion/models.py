@@ -55,11 +55,21 @@ class FusionModels:
 
     def score(self, variant: str, data: Experience) -> np.ndarray:
         """Fused attack scores of every window of ``data``."""
+        if variant == "stack":
+            return self.stacker.attack_probability(data.states)
+        return fuse(data.p_gat, data.s_vgae, self.gat_weight(variant, data))
+
+    def gat_weight(self, variant: str, data: Experience) -> np.ndarray:
+        """Per window: the weight alpha the variant gives the GAT (the VGAE gets 1 - alpha).
+
+        The DQN chooses it per window, so its mean per scenario says how far it trusts
+        the GAT there; the average's is fixed. The stacker has none (a logistic model).
+        """
         if variant == "dqn":
-            return fuse(data.p_gat, data.s_vgae, choose_alpha(self.q, data.states, self.alphas))
+            return choose_alpha(self.q, data.states, self.alphas)
         if variant == "avg":
-            return fuse(data.p_gat, data.s_vgae, self.alpha)
-        return self.stacker.attack_probability(data.states)
+            return np.full(len(data.y), self.alpha)
+        raise ValueError(f"fusion variant {variant!r} weighs no GAT score")
 
     def scores(self, data: Experience) -> dict[str, np.ndarray]:
         """Fused scores of every variant, by variant name."""

@@ -83,14 +83,21 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     stores = {scenario: open_store(layout.store(dataset, scenario)) for scenario in scenarios}
     for name in MODELS:
         scored[name], costs[name] = _single(layout.model(dataset, name), name, stores, p)
+    weights: dict[str, dict[str, float]] = {}
     for pair, members in PAIRS.items():
-        pair_scored, pair_costs = _fusion(layout, dataset, pair, scenarios, costs, members, p)
+        pair_scored, pair_costs, pair_weights = _fusion(
+            layout, dataset, pair, scenarios, costs, members, p
+        )
         scored |= pair_scored
         costs |= pair_costs
+        weights |= pair_weights
     scored["window_gbt"], costs["window_gbt"] = _baseline(
         layout.model(dataset, "window_gbt"), scenarios
     )
     evaluation, per_attack = _results(layout, dataset, stores, scored, costs)
+    for model, by_scenario in weights.items():
+        for scenario, weight in by_scenario.items():
+            evaluation[model][scenario]["gat_weight"] = weight
     files = layout.evaluation(dataset)
     _plots(files, scored, evaluation)
     write_json(files.evaluation, json_ready(evaluation))
@@ -197,15 +204,23 @@ def _fusion(
     costs: dict[str, Cost],
     members: tuple[str, str],
     p: Params,
-) -> tuple[dict[str, Scored], dict[str, Cost]]:
-    """Every fusion variant of a pair: scores per scenario, and both models' costs plus its own."""
+) -> tuple[dict[str, Scored], dict[str, Cost], dict[str, dict[str, float]]]:
+    """Every fusion variant of a pair: scores, costs and mean GAT weight per scenario.
+
+    The costs are both models' plus the variant's own; the weight is the DQN's and the
+    average's alpha (the stacker has none).
+    """
     fusion, info = FusionModels.load(layout.fusion(dataset, pair))
     scored: dict[str, Scored] = {}
+    weights: dict[str, dict[str, float]] = {}
     for scenario in scenarios:
         data = read_state(layout.state(dataset, pair, scenario))
         for variant, scores in fusion.scores(data).items():
             name = f"fusion_{variant}{_suffix(pair)}"
             scored.setdefault(name, {})[scenario] = (scores, data.y, info["thresholds"][variant])
+            if variant != "stack":
+                mean = float(fusion.gat_weight(variant, data).mean()) if len(data.y) else np.nan
+                weights.setdefault(name, {})[scenario] = mean
     state = read_state(layout.state(dataset, pair, scenarios[0]))
     batch, single = _head(state, _batch_size(p, members[1])), _head(state, 1)
     both = costs[members[0]] + costs[members[1]]
@@ -219,7 +234,7 @@ def _fusion(
         )
         for variant, head_params in heads.items()
     }
-    return scored, pair_costs
+    return scored, pair_costs, weights
 
 
 def _head(data: Experience, n: int) -> Experience:
