@@ -25,10 +25,12 @@ def synthetic_graphs(
     scenarios: dict[str, list[str]],
     seed: int,
     duration_s: float,
+    validation_attacks: list[str] | None = None,
 ) -> dict[str, Any]:
     """Simulate 4 ECUs into ``data/raw/<dataset>``, ingest into ``data/processed/<dataset>``
     and build graphs into ``data/graphs/<dataset>`` of the workspace ``root`` (``Layout``);
-    return the graphs report."""
+    return the graphs report. ``validation_attacks``: captures on a third vehicle that
+    the entry names as its validation."""
     layout = Layout(root)
     raw, metrics = layout.raw(dataset), layout.metrics(dataset)
     write_dataset(
@@ -39,12 +41,14 @@ def synthetic_graphs(
         attack_free_captures=1,
         train_attacks=["dos", "fuzzing"],
         test_scenarios=scenarios,
+        validation_attacks=validation_attacks,
     )
     entry = DatasetEntry(
         domain="can",
         format="can_csv",
         source="synth",
         train=["train_*"],
+        validation=["val_01_*"] if validation_attacks else [],
         test={name: [SCENARIO_GLOBS[name]] for name in scenarios},
     )
     processed = layout.processed(dataset)

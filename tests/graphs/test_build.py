@@ -98,6 +98,25 @@ def test_validation_ends_every_time_block_and_shares_no_frame(
         assert [run[-1] + 1 for run in runs] == block_ends.tolist()
 
 
+def test_validation_captures_are_the_whole_validation_split(tmp_path: Path) -> None:
+    """Another vehicle validates; every window of the training captures then trains."""
+    scenarios = {"known_vehicle_known_attack": ["dos"]}
+    report = synthetic_graphs(
+        tmp_path, "d", GRAPHS, scenarios, seed=3, duration_s=6.0, validation_attacks=["dos"]
+    )
+    layout = Layout(tmp_path)
+    val, train = open_store(layout.store("d", "val")), open_store(layout.store("d", "train"))
+    captures = val.meta["captures"]
+    assert {captures[i] for i in np.unique(val.arrays.capture)} == {"val_01_other_vehicle__dos-1"}
+    assert "val_01_other_vehicle__dos-1" not in {
+        captures[i] for i in np.unique(train.arrays.capture)
+    }
+    manifest = json.loads(layout.processed("d").manifest.read_text())["captures"]
+    rows = {c["name"]: c["rows"] for c in manifest if c["split"] == "train"}
+    assert report["splits"]["train"]["graphs"] == sum(n // GRAPHS.window for n in rows.values())
+    assert report["splits"]["val"]["attack_fraction"] > 0
+
+
 def test_vocabulary_sees_only_benign_training_frames(can_dataset: tuple[Layout, dict]) -> None:
     layout, _ = can_dataset
     processed = layout.processed("d")

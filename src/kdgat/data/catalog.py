@@ -25,7 +25,7 @@ class Capture:
     """One raw file and the split it belongs to."""
 
     path: Path
-    name: str  # file name without extension: unique within a dataset
+    name: str  # path below the raw folder, "__" for "/", no extension: unique in a dataset
     split: str  # "train", "val" (the catalog's `validation` captures) or a test scenario
 
     @property
