@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from kdgat import config
-from kdgat.errors import KdgatError
+from kdgat.errors import KdgatError, WorkspaceError
 from kdgat.layout import Layout
 
 # Command name -> the module whose ``register(app, name)`` adds it.
@@ -116,15 +116,52 @@ def fetch(
     dataset: Annotated[str, typer.Argument(help="dataset name in the catalog")],
     catalog: CatalogOption = config.CATALOG_FILE,
     force: ForceOption = False,
+    dvc: Annotated[
+        bool | None,
+        typer.Option(
+            "--dvc/--no-dvc",
+            help="track data/raw/<dataset> with DVC (`dvc add`), so that push/pull move it; "
+            "default: when ./.dvc/ exists",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Bring a dataset's raw files into data/raw/<dataset> (link, download or HF Hub)."""
+    """Bring a dataset's raw files into data/raw/<dataset> (link, download or HF Hub).
+
+    In a DVC clone the folder is then tracked (data/raw/<dataset>.dvc, to commit).
+    """
     from kdgat.data.datasets_info import refuse_manual
     from kdgat.data.sources import fetch as fetch_source
 
     entry, raw = config.load_catalog(catalog).entry(dataset, catalog), Layout().raw(dataset)
+    track = _tracking(dvc)  # before the download: a refusal then costs nothing
     refuse_manual(dataset, entry, raw)
     files = fetch_source(entry, raw, force)
     typer.echo(f"{dataset}: {len(files)} files in {raw}")
+    if track:
+        _track(raw)
+
+
+def _tracking(dvc: bool | None) -> bool:
+    """Whether to `dvc add` the fetch: as asked, else when ./.dvc/ exists."""
+    here = Path(".dvc").is_dir()
+    if dvc and not here:
+        raise WorkspaceError(
+            f"{Path.cwd()}: --dvc needs a DVC repository (no .dvc/ folder here); "
+            "fix: run from your kdgat clone, or `dvc init` first"
+        )
+    return here if dvc is None else dvc
+
+
+def _track(raw: Path) -> None:
+    """`dvc add` the fetched folder and say what to commit (git keeps only its .dvc file)."""
+    from kdgat.workspace.dvc import track
+
+    dvcfile = track(Path(), raw)
+    typer.echo(
+        f"{raw} is tracked by DVC: `git add {dvcfile} && git commit` records this version, "
+        "`kdgat push` uploads the files and `kdgat pull` brings them to another clone"
+    )
 
 
 datasets_app = typer.Typer(help="The catalog's datasets: facts, local state, how to fetch.")

@@ -140,3 +140,22 @@ def test_synth_is_not_fetched(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceError, match="dvc repro synth"):
         fetch(entry, tmp_path / "raw")
+
+
+def test_hf_fetch_leaves_the_hub_clients_cache_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client's .cache/ must not reach data/raw: DVC would track it with the data."""
+    import huggingface_hub
+
+    def snapshot(repo: str, local_dir: Path, **_: object) -> None:
+        (Path(local_dir) / "train_01.parquet").write_bytes(b"data")
+        (Path(local_dir) / ".cache/huggingface/download").mkdir(parents=True)
+        (Path(local_dir) / ".cache/huggingface/download/train_01.parquet.metadata").write_text("x")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", snapshot)
+    entry = DatasetEntry(
+        domain="can", format="parquet", source="hf://org/set", train=["*"], test={"t": ["*"]}
+    )
+    assert [p.name for p in fetch(entry, tmp_path / "raw", root=tmp_path)] == ["train_01.parquet"]
+    assert not (tmp_path / "raw/.cache").exists()

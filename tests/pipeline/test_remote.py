@@ -9,6 +9,7 @@ import pytest
 
 from ..s3_server import S3Server
 from .workspace import (
+    add_s3_remote,
     cache_snapshot,
     commit,
     delete_cache_and_outputs,
@@ -18,21 +19,6 @@ from .workspace import (
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3]
-
-
-def add_s3_remote(root: Path, server: S3Server, name: str, *creds: str) -> str:
-    """A bucket of its own on ``server`` as the default remote; ``creds``: --local keys."""
-    bucket = server.new_bucket(name)
-    local = ["--local", "--access-key-id", *creds[:1], "--secret-access-key", *creds[1:]]
-    run(
-        [
-            "kdgat", "remote", "s3", "--url", f"s3://{bucket}/dvc", "--name", name, "--default",
-            "--endpoint-url", server.endpoint_url, "--region", server.region,
-            *(local if creds else []),
-        ],
-        root,
-    )  # fmt: skip
-    return bucket
 
 
 @pytest.fixture(scope="module")

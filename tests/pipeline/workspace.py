@@ -15,9 +15,12 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import yaml
+
+if TYPE_CHECKING:
+    from ..s3_server import S3Server
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -157,6 +160,50 @@ def add_real_sample(root: Path, sample: Path) -> None:
     params["datasets"].append("can_sample")
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["kdgat", "fetch", "can_sample"], root)
+
+
+def tiny_can_csv(folder: Path, rows: int = 300) -> dict[str, Any]:
+    """Two read-only captures in the can_csv layout (benign train, test with attacks) in
+    ``folder``, like a shared data set; return their catalog entry."""
+    folder.mkdir(parents=True)
+    for name, every in (("train_01_attack_free__a.csv", 0), ("test_01_kvka__b.csv", 10)):
+        lines = ["timestamp,arbitration_id,data_field,attack"]
+        for i in range(rows):
+            attack = int(bool(every) and i % every == 0)
+            can_id = 0 if attack else 0x100 + i % 5
+            lines.append(f"{i / 1000:.3f},{can_id:x},{i % 256:02x}00ff,{attack}")
+        (folder / name).write_text("\n".join(lines) + "\n")
+        (folder / name).chmod(0o444)
+    return {
+        "domain": "can",
+        "format": "can_csv",
+        "source": str(folder),
+        "train": ["train_*"],
+        "test": {"known_vehicle_known_attack": ["test_01_*"]},
+    }
+
+
+def catalog_dataset(root: Path, name: str, entry: Mapping[str, Any]) -> None:
+    """Add ``entry`` to the workspace's catalog as dataset ``name``."""
+    catalog = root / "data/catalog.yaml"
+    entries = yaml.safe_load(catalog.read_text())
+    entries["datasets"][name] = dict(entry)
+    catalog.write_text(yaml.safe_dump(entries, sort_keys=False))
+
+
+def add_s3_remote(root: Path, server: S3Server, name: str, *creds: str) -> str:
+    """A bucket of its own on ``server`` as the default remote; ``creds``: --local keys."""
+    bucket = server.new_bucket(name)
+    local = ["--local", "--access-key-id", *creds[:1], "--secret-access-key", *creds[1:]]
+    run(
+        [
+            "kdgat", "remote", "s3", "--url", f"s3://{bucket}/dvc", "--name", name, "--default",
+            "--endpoint-url", server.endpoint_url, "--region", server.region,
+            *(local if creds else []),
+        ],
+        root,
+    )  # fmt: skip
+    return bucket
 
 
 def commit(root: Path, message: str = "copy") -> None:

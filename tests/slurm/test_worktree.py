@@ -24,7 +24,9 @@ from ..pipeline.workspace import (
 def main(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = make_workspace(tmp_path_factory.mktemp("wt") / "main")
     catalog_second_synthetic(root, root.parent / "source")
-    use_dataset(root, SECOND)
+    use_dataset(root, SECOND)  # fetched into a DVC repository: tracked (data/raw/synth_b.dvc)
+    (root / "data/raw/by_hand").mkdir()  # a manual dataset's files, placed by hand: untracked
+    (root / "data/raw/by_hand/capture.csv").write_text("timestamp,arbitration_id\n")
     run(["dvc", "remote", "add", "-f", "-d", "--local", "shared", "../remote"], root)
     commit(root, "second dataset")
     (root / "params.yaml").write_text((root / "params.yaml").read_text() + "\n# edited\n")
@@ -41,9 +43,14 @@ def test_a_job_worktree_shares_the_cache_and_sees_fetched_data(main: Path) -> No
     assert Path(config["cache"]["dir"]) == main / ".dvc" / "cache"
     assert config["cache"]["type"] == "hardlink,symlink"
     assert Path(config["remote"]["shared"]["url"]) == main.parent / "remote"
-    raw = path / "data/raw" / SECOND
-    assert raw.is_symlink()
-    assert raw.resolve() == (main / "data/raw" / SECOND).resolve()
+    raw, fetched = path / "data/raw" / SECOND, main / "data/raw" / SECOND
+    assert not raw.is_symlink()  # DVC-tracked: checked out from the shared cache
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == {
+        p.name: p.read_bytes() for p in fetched.iterdir()
+    }
+    by_hand = path / "data/raw/by_hand"
+    assert by_hand.is_symlink()
+    assert by_hand.resolve() == (main / "data/raw/by_hand").resolve()
     assert not (path / "data/raw/synth").exists()  # a stage writes it: DVC restores it
     assert worktree.prepare(main, path, rev, None, None) == path.absolute()  # requeued job
     worktree.remove(main, path)

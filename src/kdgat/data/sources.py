@@ -180,6 +180,8 @@ def _fetch_hf(repo: str, entry: DatasetEntry, tmp: Path) -> None:
         raise SourceError(
             f"hf://{repo}: download failed ({err}); check the repo id and network"
         ) from err
+    # The client's download metadata: not data, and DVC would track it with the files.
+    shutil.rmtree(tmp / ".cache", ignore_errors=True)
 
 
 def _link_local(source: str, tmp: Path, root: Path) -> None:

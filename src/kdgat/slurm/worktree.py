@@ -17,8 +17,8 @@ from kdgat.errors import SlurmError
 
 log = logging.getLogger(__name__)
 
-# Inputs that git does not track and no stage writes (e.g. `kdgat fetch` links): linked in.
-UNTRACKED_INPUTS = Path("data/raw")
+# Raw inputs no stage writes (`kdgat fetch`): checked out where DVC tracks them, else linked in.
+RAW_INPUTS = Path("data/raw")
 # A stash commit needs an identity; CI machines and fresh accounts often have none.
 FALLBACK_IDENTITY = {
     "GIT_AUTHOR_NAME": "kdgat",
@@ -96,6 +96,7 @@ def prepare(
     git(repo, "worktree", "add", "--detach", str(path), rev)
     configure_dvc(repo, path, cache_dir, site_cache_dir)
     link_inputs(repo, path)
+    checkout_inputs(repo, path)
     return path
 
 
@@ -130,14 +131,14 @@ def _merge(into: dict[str, Any], update: dict[str, Any]) -> None:
 
 
 def link_inputs(repo: Path, path: Path) -> list[Path]:
-    """Symlink raw inputs that git does not carry and no stage writes (``kdgat fetch``ed data)."""
-    source = repo / UNTRACKED_INPUTS
+    """Symlink raw folders no stage writes and DVC does not track (placed by hand, --no-dvc)."""
+    source = repo / RAW_INPUTS
     if not source.is_dir():
         return []
     written = _stage_outputs(path)
     linked = []
     for entry in sorted(source.iterdir()):
-        target = path / UNTRACKED_INPUTS / entry.name
+        target = path / RAW_INPUTS / entry.name
         if target.exists() or target.is_symlink() or target in written:
             continue
         if target.with_name(entry.name + ".dvc").exists():  # DVC-tracked: DVC restores it
@@ -146,6 +147,25 @@ def link_inputs(repo: Path, path: Path) -> list[Path]:
         target.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
         linked.append(target)
     return linked
+
+
+def checkout_inputs(repo: Path, path: Path) -> list[str]:
+    """Check out the DVC-tracked raw inputs (``data/raw/NAME.dvc``) from the shared cache.
+
+    `dvc repro` does not restore a data source: it stops on a missing one.
+    """
+    from kdgat.workspace.dvc import error_line, run_dvc
+
+    targets = sorted(str(p.relative_to(path)) for p in (path / RAW_INPUTS).glob("*.dvc"))
+    if not targets:
+        return []
+    result = run_dvc(["checkout", *targets], path)
+    if result.returncode != 0:
+        raise SlurmError(
+            f"{path}: `dvc checkout {' '.join(targets)}` failed ({error_line(result)}); fix: "
+            f"`kdgat pull` (or `kdgat fetch NAME`) in {repo}, so that the shared cache holds it"
+        )
+    return targets
 
 
 def _stage_outputs(root: Path) -> set[Path]:

@@ -90,3 +90,28 @@ def run_dvc(
         text=True,
         timeout=timeout,
     )
+
+
+def track(root: Path, folder: Path) -> Path:
+    """`dvc add` ``folder`` (a fetched dataset) in the DVC repository ``root``; its .dvc file.
+
+    A folder of links (a local source: links to read-only shared files) is added with
+    ``--no-relink``: DVC copies the content into its cache and leaves the links as they
+    are. Relinking would replace them with copies (cache type copy), or make the shared
+    file itself the cache entry (hardlink): DVC's chmod of cache files would then act
+    on it, and an edit of the source would corrupt the cache.
+    """
+    links = any(path.is_symlink() for path in folder.rglob("*"))
+    result = run_dvc(["add", *(["--no-relink"] if links else []), str(folder.absolute())], root)
+    if result.returncode != 0:
+        raise WorkspaceError(
+            f"{folder}: `dvc add` failed ({error_line(result)}); the files are fetched but not "
+            f"tracked. Fix the cause and run `dvc add {folder}`, or fetch again with --no-dvc"
+        )
+    return folder.with_name(f"{folder.name}.dvc")
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The first ``ERROR:`` line of a failed DVC command (else its last line of output)."""
+    lines = result.stderr.strip().splitlines() or [f"exit status {result.returncode}"]
+    return next((x.removeprefix("ERROR: ") for x in lines if x.startswith("ERROR")), lines[-1])
