@@ -66,6 +66,7 @@ def reference(
     duration = [t[w.stop - 1] - t[w.start] for w in spans]
     distinct = [len(np.unique(ids[w])) for w in spans]
     changed = [np.mean([f["changed"] for f in frames[w]]) for w in spans]
+    unseen_share = [unseen[w].mean() for w in spans]
     rows = []
     for k, w in enumerate(spans):
         ratio = np.array([f["ratio"] for f in frames[w]])
@@ -80,6 +81,7 @@ def reference(
             "flip_excess": np.mean([f["flip_excess"] for f in frames[w]]),
             "top_id_share": np.unique(ids[w], return_counts=True)[1].max() / window,
             "low_id_share": (ids[w] < 0x10).mean(),
+            "unseen_excess": unseen_share[k] - past_median(unseen_share, k),
             "unseen_id_share": unseen[w].mean(),
             "distinct_ids": distinct[k],
             "duration_s": duration[k],

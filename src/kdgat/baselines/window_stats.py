@@ -6,8 +6,10 @@ frame of its id, compared with that id's recent gaps; how many frames carry an
 id the capture has barely used so far; the window's frame rate, distinct ids and
 payload changes against the median of the capture's previous windows. Attacks
 change these on any vehicle, and each is causal and label-free (a detector in a
-car sees no labels and no future). *Vehicle* ones (share of ids unseen in
-training, distinct ids, duration, mean and standard deviation of each payload
+car sees no labels and no future). The share of ids unseen in training
+counts relative to the capture too: on another vehicle nearly every id is unseen
+in every window, so only a rise above the capture's usual share says attack.
+*Vehicle* ones (that share itself, distinct ids, duration, mean and standard deviation of each payload
 byte) describe the training vehicle's id list, traffic rate and payload layout:
 on another vehicle they move as much as an attack does. ``baseline.features`` in
 params.yaml chooses; both kinds are here so the ablation can compare them.
@@ -37,6 +39,7 @@ RELATIVE = (
     "flip_excess",  # bits flipped against the id's previous payload, minus its recent mean
     "top_id_share",  # the most frequent id's share: a flood
     "low_id_share",  # ids below LOW_ID, the top priorities a flood takes
+    "unseen_excess",  # share of ids unseen in training, minus the previous windows' median
 )
 VEHICLE = (
     "unseen_id_share",
@@ -73,6 +76,7 @@ def capture_statistics(
     distinct, top = _id_counts(ids)
     duration = timestamp[frames[:, -1]] - timestamp[frames[:, 0]]
     changed = per_frame["changed"][frames].mean(axis=1)
+    unseen_share = unseen[frames].mean(axis=1)
     ratio = per_frame["gap_ratio"][frames]
     bytes_ = payload[frames].astype(np.float32)
     columns = {
@@ -85,7 +89,8 @@ def capture_statistics(
         "flip_excess": per_frame["flip_excess"][frames].mean(axis=1),
         "top_id_share": top / window,
         "low_id_share": (ids < LOW_ID).mean(axis=1),
-        "unseen_id_share": unseen[frames].mean(axis=1),
+        "unseen_excess": unseen_share - _past_median(unseen_share),
+        "unseen_id_share": unseen_share,
         "distinct_ids": distinct,
         "duration_s": duration,
     }
