@@ -6,12 +6,11 @@ frame of its id, compared with that id's recent gaps; how many frames carry an
 id the capture has barely used so far; the window's frame rate, distinct ids and
 payload changes against the median of the capture's previous windows. Attacks
 change these on any vehicle, and each is causal and label-free (a detector in a
-car sees no labels and no future). The share of ids unseen in training
-counts relative to the capture too: on another vehicle nearly every id is unseen
-in every window, so only a rise above the capture's usual share says attack.
-*Vehicle* ones (that share itself, distinct ids, duration, mean and standard deviation of each payload
-byte) describe the training vehicle's id list, traffic rate and payload layout:
-on another vehicle they move as much as an attack does. ``baseline.features`` in
+car sees no labels and no future). *Vehicle* ones (the share of ids unseen in
+training, also as an excess over the capture's usual share; distinct ids;
+duration; mean and standard deviation of each payload byte) describe the
+training vehicle's id list, traffic rate and payload layout: on another vehicle
+they move as much as an attack does. ``baseline.features`` in
 params.yaml chooses; both kinds are here so the ablation can compare them.
 """
 
@@ -39,9 +38,9 @@ RELATIVE = (
     "flip_excess",  # bits flipped against the id's previous payload, minus its recent mean
     "top_id_share",  # the most frequent id's share: a flood
     "low_id_share",  # ids below LOW_ID, the top priorities a flood takes
-    "unseen_excess",  # share of ids unseen in training, minus the previous windows' median
 )
 VEHICLE = (
+    "unseen_excess",  # share of ids unseen in training, minus the previous windows' median
     "unseen_id_share",
     "distinct_ids",
     "duration_s",
