@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import tarfile
@@ -179,3 +180,26 @@ def test_a_fetched_zip_is_unpacked(server: str, tmp_path: Path) -> None:
     raw = tmp_path / "data" / "raw" / "zipped"
     files = fetch(entry(f"{server}/set.zip"), raw, root=tmp_path)
     assert [p.relative_to(raw).as_posix() for p in files] == ["set/train_01__a.csv"]
+
+
+def test_a_fetched_archive_keeps_its_checksum_and_a_hostile_one_changes_nothing(
+    server: str, tmp_path: Path
+) -> None:
+    """End to end over HTTP: the lock holds the archive's sha256; other bytes later are
+    refused with the earlier fetch intact, and an archive with a member outside its
+    folder is refused before its dataset folder exists."""
+    good = zip_with("set/train_01__a.csv", b"rows")
+    _Handler.body, _Handler.length = good, True
+    raw = tmp_path / "data" / "raw"
+    fetch(entry(f"{server}/set.zip"), raw / "zipped", root=tmp_path)
+    lock = json.loads((tmp_path / "data" / "sources.lock").read_text())
+    assert lock["zipped"]["sha256"] == {"set.zip": hashlib.sha256(good).hexdigest()}
+    _Handler.body = zip_with("set/train_01__a.csv", b"other rows")
+    with pytest.raises(SourceError, match="recorded at the first fetch"):
+        fetch(entry(f"{server}/set.zip"), raw / "zipped", root=tmp_path)
+    _Handler.body = zip_with("../../evil.csv")
+    with pytest.raises(SourceError, match="outside"):
+        fetch(entry(f"{server}/evil.zip"), raw / "hostile", root=tmp_path)
+    assert (raw / "zipped" / "set" / "train_01__a.csv").read_bytes() == b"rows"
+    assert not (raw / "hostile").exists()
+    assert not list(tmp_path.rglob("evil.csv"))
