@@ -128,6 +128,12 @@ def test_one_seed_uses_the_tolerance() -> None:
     assert is_chance(far, weak, prevalence=0.5)
 
 
+def test_a_detector_that_flags_nothing_is_chance_whatever_its_ranking() -> None:
+    nothing = Interval(mean=0.0, std=0.0, low=0.0, high=0.0, n=3)
+    ranks = Interval(mean=0.62, std=0.0, low=0.62, high=0.62, n=3)
+    assert is_chance(nothing, ranks, prevalence=0.1)
+
+
 def test_undefined_auroc_marks_nothing_by_itself() -> None:
     f1 = Interval(mean=0.9, std=0.01, low=0.89, high=0.91, n=3)
     assert not is_chance(f1, UNDEFINED, prevalence=0.5)

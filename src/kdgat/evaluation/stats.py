@@ -120,9 +120,10 @@ def is_chance(
 
     True when either holds:
 
-    * F1 within noise of flagging everything: ``flag_all_f1(prevalence)`` lies in
-      ``[f1.low - tolerance, f1.high + tolerance]`` (one seed: within ``tolerance``
-      of ``f1.mean``);
+    * F1 not above flagging everything beyond noise: ``f1.low - tolerance <=
+      flag_all_f1(prevalence)`` (one seed: ``f1.mean - tolerance``). This holds for a
+      detector that flags everything and for one that flags nothing (F1 0), whatever
+      its AUROC: at its threshold neither detects anything;
     * AUROC not above 0.5 beyond noise: ``auroc.low <= 0.5 + tolerance`` (one seed:
       ``auroc.mean <= 0.5 + tolerance``).
 
@@ -131,11 +132,11 @@ def is_chance(
     AUROC on a one-class scenario) gives no evidence either way and marks nothing.
     """
     baseline = flag_all_f1(prevalence)
-    f1_low, f1_high = _noise_band(f1)
-    near_flag_all = f1.n > 0 and f1_low - tolerance <= baseline <= f1_high + tolerance
+    f1_low, _ = _noise_band(f1)
+    not_above_flag_all = f1.n > 0 and f1_low - tolerance <= baseline
     auroc_low, _ = _noise_band(auroc)
     no_ranking = auroc.n > 0 and auroc_low <= 0.5 + tolerance
-    return bool(near_flag_all or no_ranking)
+    return bool(not_above_flag_all or no_ranking)
 
 
 def _noise_band(metric: Interval) -> tuple[float, float]:
