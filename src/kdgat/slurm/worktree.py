@@ -141,7 +141,7 @@ def link_inputs(repo: Path, path: Path) -> list[Path]:
         target = path / RAW_INPUTS / entry.name
         if target.exists() or target.is_symlink() or target in written:
             continue
-        if target.with_name(entry.name + ".dvc").exists():  # DVC-tracked: DVC restores it
+        if target.with_name(entry.name + ".dvc").exists():  # DVC-tracked: checkout_inputs
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
