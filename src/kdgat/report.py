@@ -136,9 +136,9 @@ def _scenario_table(scenario: dict[str, Any], summary: list[dict[str, Any]]) -> 
         lines.append(
             f"  {model:<18}" + "".join(f" {_cell(by.get(m)):<21}" for m in TABLE_METRICS) + mark
         )
-    weight = [r for r in summary if (r["scenario"], r["metric"]) == (name, "gat_weight")]
-    for row in (r for r in weight if r["model"] == "fusion_dqn"):
-        lines.append(f"  fusion_dqn's mean weight on the GAT (1 - on the VGAE): {_cell(row)}")
+    for row in summary:
+        if (row["scenario"], row["model"], row["metric"]) == (name, "fusion_dqn", "gat_weight"):
+            lines.append(f"  fusion_dqn's mean weight on the GAT (1 - on the VGAE): {_cell(row)}")
     return "\n".join(lines)
 
 

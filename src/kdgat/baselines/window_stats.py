@@ -62,11 +62,13 @@ def capture_statistics(
     payload: np.ndarray,
     window: int,
     stride: int,
+    names: tuple[str, ...] = FEATURES,
 ) -> np.ndarray:
-    """float32 ``[windows, len(FEATURES)]``: every window ``k * stride`` of one capture.
+    """float32 ``[windows, len(names)]``: every window ``k * stride`` of one capture.
 
     The frames must be in time order (ingest sorts them); the capture's windows
     are the graph stage's, so row ``k`` is the graph that starts at frame ``k * stride``.
+    Payload byte statistics are computed only when ``names`` asks for them.
     """
     count = max(0, (len(timestamp) - window) // stride + 1)  # the graph stage's windows
     frames = np.arange(count)[:, None] * stride + np.arange(window)
@@ -77,7 +79,6 @@ def capture_statistics(
     changed = per_frame["changed"][frames].mean(axis=1)
     unseen_share = unseen[frames].mean(axis=1)
     ratio = per_frame["gap_ratio"][frames]
-    bytes_ = payload[frames].astype(np.float32)
     columns = {
         "early_share": (ratio < 0.5).mean(axis=1),
         "log_gap_ratio": np.clip(np.log(np.maximum(ratio, 1e-6)), -5, 5).mean(axis=1),
@@ -93,8 +94,12 @@ def capture_statistics(
         "distinct_ids": distinct,
         "duration_s": duration,
     }
-    stats = np.column_stack([columns[name] for name in FEATURES[: len(columns)]])  # then bytes
-    return np.hstack([stats, bytes_.mean(axis=1), bytes_.std(axis=1)]).astype(np.float32)
+    if any(name.startswith("byte_") for name in names):
+        bytes_ = payload[frames].astype(np.float32)
+        means, stds = bytes_.mean(axis=1), bytes_.std(axis=1)
+        columns |= {f"byte_mean_{i}": means[:, i] for i in range(8)}
+        columns |= {f"byte_std_{i}": stds[:, i] for i in range(8)}
+    return np.column_stack([columns[name] for name in names]).astype(np.float32)
 
 
 def _frame_columns(
@@ -178,7 +183,6 @@ def split_statistics(
     """
     meta = store.meta
     window, stride = int(meta["window"]), int(meta["stride"])
-    columns = [FEATURES.index(name) for name in names]
     capture = np.asarray(store.arrays.capture)
     starts = np.asarray(store.arrays.start)
     out = np.zeros((len(capture), len(names)), np.float32)
@@ -199,6 +203,7 @@ def split_statistics(
             payload_matrix(table["payload"])[0],
             window,
             stride,
+            names,
         )
-        out[rows] = stats[starts[rows] // stride][:, columns]
+        out[rows] = stats[starts[rows] // stride]
     return out

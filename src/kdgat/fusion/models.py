@@ -22,6 +22,7 @@ from kdgat.models.dqn import QNetwork
 from kdgat.models.weights import load_weights, rebuilding, save_weights
 
 VARIANTS = ("dqn", "avg", "stack")
+WEIGHTED = ("dqn", "avg")  # the variants that weigh the GAT against the VGAE
 
 
 class FusionModels:
@@ -71,9 +72,21 @@ class FusionModels:
             return np.full(len(data.y), self.alpha)
         raise ValueError(f"fusion variant {variant!r} weighs no GAT score")
 
-    def scores(self, data: Experience) -> dict[str, np.ndarray]:
-        """Fused scores of every variant, by variant name."""
-        return {variant: self.score(variant, data) for variant in VARIANTS}
+    def gat_weights(self, data: Experience) -> dict[str, np.ndarray]:
+        """``gat_weight`` of every variant that has one, by variant name."""
+        return {variant: self.gat_weight(variant, data) for variant in WEIGHTED}
+
+    def scores(
+        self, data: Experience, weights: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Fused scores of every variant, by variant name.
+
+        ``weights``: ``gat_weights(data)`` when the caller has them already (the DQN's
+        cost a forward pass).
+        """
+        weights = self.gat_weights(data) if weights is None else weights
+        fused = {v: fuse(data.p_gat, data.s_vgae, weights[v]) for v in WEIGHTED}
+        return {**fused, "stack": self.stacker.attack_probability(data.states)}
 
 
 def _read_stacker(files: FusionFiles) -> Stacker:

@@ -215,12 +215,13 @@ def _fusion(
     weights: dict[str, dict[str, float]] = {}
     for scenario in scenarios:
         data = read_state(layout.state(dataset, pair, scenario))
-        for variant, scores in fusion.scores(data).items():
+        alphas = fusion.gat_weights(data)
+        for variant, scores in fusion.scores(data, alphas).items():
             name = f"fusion_{variant}{_suffix(pair)}"
             scored.setdefault(name, {})[scenario] = (scores, data.y, info["thresholds"][variant])
-            if variant != "stack":
-                mean = float(fusion.gat_weight(variant, data).mean()) if len(data.y) else np.nan
-                weights.setdefault(name, {})[scenario] = mean
+        for variant, alpha in alphas.items():
+            mean = float(alpha.mean()) if len(alpha) else np.nan
+            weights.setdefault(f"fusion_{variant}{_suffix(pair)}", {})[scenario] = mean
     state = read_state(layout.state(dataset, pair, scenarios[0]))
     batch, single = _head(state, _batch_size(p, members[1])), _head(state, 1)
     both = costs[members[0]] + costs[members[1]]
