@@ -20,7 +20,7 @@ the final folder: ``ModelFiles(tmp).thresholds``.
     dvclive/<model>/<ds>/<seed>/           training curves
     lakehouse/                             exported Parquet tables (export)
     reports/headline.json                  the main models' F1, AUROC, MCC over seeds (export)
-    reports/figures/, reports/tables/      the paper's figures and tables, from the lakehouse (figures)
+    reports/figures/, reports/tables/      the paper's figures and tables (figures)
     .kdgat/                                run checkpoints, HPO trials: never a DVC output
 """
 

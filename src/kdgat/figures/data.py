@@ -84,7 +84,7 @@ def load(lakehouse: Path) -> Frames:
     """
     if not lakehouse.is_dir():
         raise LakehouseError(f"{lakehouse}: no lakehouse folder; {FIX}")
-    con = connect(lakehouse, sealed=True)
+    con = connect(lakehouse)
     try:
         return {name: con.sql(sql).df() for name, sql in QUERIES.items()}
     finally:

@@ -66,6 +66,7 @@ def height(rows: float, per_row: float = PANEL_HEIGHT, extra: float = 0.35) -> f
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:
     """``<folder>/<name>.pdf`` and ``.svg`` of ``fig``, without dates or tool versions."""
     written = []
+    folder.mkdir(parents=True, exist_ok=True)
     for fmt in FORMATS:
         path = folder / f"{name}.{fmt}"
         fig.savefig(path, format=fmt, metadata=METADATA[fmt])
