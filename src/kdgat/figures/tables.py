@@ -235,7 +235,7 @@ def to_markdown(table: Table) -> str:
     """A GitHub-flavoured Markdown table, numbers right-aligned, the caption above it."""
     rule = ["---:" if n else ":---" for n in table.numeric]
     lines = [
-        f"{table.caption}",
+        markdown_escape(table.caption),
         "",
         "| " + " | ".join(markdown_escape(h) for h in table.header) + " |",
         "| " + " | ".join(rule) + " |",
