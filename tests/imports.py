@@ -22,7 +22,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("data",),
     ("graphs",),
     ("models", "evaluation"),
-    ("training", "baselines", "fusion", "lakehouse", "report"),
+    ("training", "baselines", "fusion", "lakehouse", "report", "figures"),
     ("pipeline",),
     ("hpo", "workspace"),
     ("slurm",),

@@ -20,6 +20,7 @@ the final folder: ``ModelFiles(tmp).thresholds``.
     dvclive/<model>/<ds>/<seed>/           training curves
     lakehouse/                             exported Parquet tables (export)
     reports/headline.json                  the main models' F1, AUROC, MCC over seeds (export)
+    reports/figures/, reports/tables/      the paper's figures and tables (figures)
     .kdgat/                                run checkpoints, HPO trials: never a DVC output
 """
 
@@ -299,6 +300,16 @@ class Layout:
     def headline(self) -> Path:
         """``reports/headline.json``: the main models' means, the pipeline's only DVC metric."""
         return self.root / "reports" / "headline.json"
+
+    @property
+    def figures(self) -> Path:
+        """``reports/figures/``: the paper's figures, PDF and SVG (figures)."""
+        return self.root / "reports" / "figures"
+
+    @property
+    def tables(self) -> Path:
+        """``reports/tables/``: the paper's tables, LaTeX and Markdown (figures)."""
+        return self.root / "reports" / "tables"
 
     @property
     def lakehouse(self) -> Path:

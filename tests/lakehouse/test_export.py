@@ -257,3 +257,26 @@ def test_a_lakehouse_uri_that_is_not_s3_is_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", ["synth"], {"uri": "https://bucket/lake"})
     with pytest.raises(ConfigError, match=r"lakehouse.uri: Value error, must be empty"):
         load_params(repo / "params.yaml")
+
+
+def test_curves_hold_every_runs_roc_and_pr_curve_in_order(workspace: Path) -> None:
+    export(workspace, ["synth"], workspace / "lakehouse")
+    con = connect(workspace / "lakehouse")
+    found = con.execute(
+        "select kind, count(distinct model), count(distinct scenario), min(point), max(point) "
+        "from curves group by all order by kind"
+    ).fetchall()
+    assert found == [("pr", len(MODELS), 2, 0, 10), ("roc", len(MODELS), 2, 0, 10)]
+    ends = con.execute(
+        "select x, y from curves where kind = 'roc' and point in (0, 10) "
+        "and model = 'gat' and scenario = ? order by point",
+        [SCENARIOS[0]],
+    ).fetchall()
+    assert ends == [(0.0, 0.0), (1.0, 1.0)]
+
+
+def test_a_curve_csv_without_two_columns_names_the_file(workspace: Path) -> None:
+    roc = Layout(workspace, TRAINING_SEED).evaluation("synth").roc
+    (roc / f"{SCENARIOS[0]}__gat.csv").write_text("fpr\n0.1\n")
+    with pytest.raises(LakehouseError, match=f"{SCENARIOS[0]}__gat.csv: expected a curve CSV"):
+        export(workspace, ["synth"], workspace / "lakehouse")

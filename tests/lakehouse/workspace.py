@@ -136,6 +136,7 @@ def write_dataset(
     }
     write_json(layout.evaluation(dataset).attacks, attacks)
     write_predictions(layout.evaluation(dataset).predictions, rng)
+    write_plot_curves(layout, dataset, rng)
     latency = {model: {"latency_ms": float(rng.uniform(0.05, 2.0))} for model in MODELS}
     write_timings(layout, dataset, "evaluate", latency)
     write_reports(layout, dataset, rng)
@@ -161,6 +162,24 @@ def write_predictions(path: Path, rng: np.random.Generator, windows: int = 200) 
         }
     )
     pq.write_table(table, path)
+
+
+def write_plot_curves(layout: Layout, dataset: str, rng: np.random.Generator) -> None:
+    """plots/roc and plots/pr as evaluate writes them: one CSV per scenario and model."""
+    files = layout.evaluation(dataset)
+    for model in MODELS:
+        for scenario in SCENARIOS:
+            fpr = np.concatenate([[0.0], np.sort(rng.uniform(0, 1, 9)), [1.0]])
+            tpr = np.maximum.accumulate(np.minimum(1.0, fpr + rng.uniform(0, 0.5, 11)))
+            tpr[0], tpr[-1] = 0.0, 1.0
+            recall, precision = tpr[::-1], np.linspace(0.4, 1.0, 11)
+            for folder, names, x, y in (
+                (files.roc, "fpr,tpr", fpr, tpr),
+                (files.pr, "recall,precision", recall, precision),
+            ):
+                folder.mkdir(parents=True, exist_ok=True)
+                rows = "".join(f"{a:.6g},{b:.6g}\n" for a, b in zip(x, y, strict=True))
+                (folder / f"{scenario}__{model}.csv").write_text(f"{names}\n{rows}")
 
 
 def write_curves(folder: Path, rng: np.random.Generator, model: str, epochs: int = 3) -> None:

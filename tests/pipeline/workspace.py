@@ -251,7 +251,7 @@ CHAIN = [
     "train_dqn",
     "evaluate",
 ]
-FINAL = ["export"]
+FINAL = ["export", "figures"]
 
 
 def at(stages: Iterable[str], dataset: str) -> list[str]:

@@ -5,6 +5,7 @@ Sources, per dataset ``ds`` (all paths relative to the workspace root):
 - ``metrics/<ds>/evaluation.json``: ``{model: {scenario: {metric: value}}}`` (evaluate stage);
 - ``models/<ds>/**/model_card.json`` (+ ``thresholds.json``, ``model.pt`` beside it);
 - ``dvclive/<model>/<ds>/plots/metrics/**/*.tsv``: per-epoch curves;
+- ``metrics/<ds>/plots/{roc,pr}/<scenario>__<model>.csv``: ROC and precision-recall curves;
 - ``metrics/<ds>/ingest_report.json`` and ``metrics/<ds>/graphs.json``: the data.
 
 A run's id comes from the model card (git revision at training time, settings and
@@ -30,7 +31,7 @@ from kdgat.evaluation.comparisons import Decisions
 from kdgat.lakehouse.derived import derived_rows, read_decisions
 from kdgat.lakehouse.ids import md5_file, run_id, stable_hash
 from kdgat.lakehouse.tables import Rows
-from kdgat.layout import FusionFiles, Layout, ModelFiles
+from kdgat.layout import EvaluationFiles, FusionFiles, Layout, ModelFiles
 from kdgat.timings import read_timings
 
 GRAPH_FAMILIES = {"gat", "vgae"}  # for cards written before they recorded their network
@@ -77,7 +78,7 @@ def collect(
     return rows | derived_rows(rows, decisions)
 
 
-PER_RUN = ("runs", "metrics", "attack_metrics", "epoch_metrics", "datasets", "models")
+PER_RUN = ("runs", "metrics", "attack_metrics", "epoch_metrics", "datasets", "models", "curves")
 
 
 def dataset_runs(layout: Layout, dataset: str, context: Mapping[str, Any]) -> Rows:
@@ -96,7 +97,9 @@ def dataset_runs(layout: Layout, dataset: str, context: Mapping[str, Any]) -> Ro
         "attack_metrics": [],
         "epoch_metrics": [],
         "models": [],
+        "curves": [],
     }
+    files = layout.evaluation(dataset)
     for model in sorted(set(evaluation) | set(cards)):
         found = cards.get(model, (None, None))
         run = run_row(dataset, model, found[1], context, evaluated=model in evaluation)
@@ -107,7 +110,22 @@ def dataset_runs(layout: Layout, dataset: str, context: Mapping[str, Any]) -> Ro
         curves = layout.dvclive(model, dataset) / "plots" / "metrics"
         rows["epoch_metrics"].extend(epoch_rows(dataset, rid, curves))
         rows["models"].append(model_row(layout, dataset, rid, model, found, evaluation))
+        rows["curves"].extend(run_curves(files, dataset, rid, model, evaluation.get(model, {})))
     return rows
+
+
+def run_curves(
+    files: EvaluationFiles, dataset: str, rid: str, model: str, scenarios: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The ``curves`` rows of one run: its ROC and PR curve on every scenario it was scored on."""
+    return [
+        row
+        for scenario in sorted(scenarios)
+        for kind, folder in (("roc", files.roc), ("pr", files.pr))
+        for row in curve_rows(
+            dataset, rid, model, scenario, kind, folder / f"{scenario}__{model}.csv"
+        )
+    ]
 
 
 def load_json(path: Path, fix: str) -> Any:
@@ -282,6 +300,39 @@ def epoch_rows(dataset: str, rid: str, curves: Path) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def curve_rows(
+    dataset: str, rid: str, model: str, scenario: str, kind: str, path: Path
+) -> list[dict[str, Any]]:
+    """The ``curves`` rows of one plot CSV (two columns: x, y); none when it was not written.
+
+    The evaluate stage writes no curve for a scenario with one class only.
+    """
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or len(header) != 2:
+            raise LakehouseError(
+                f"{path}: expected a curve CSV with two columns. "
+                "Fix: re-run the evaluate stage that wrote it"
+            )
+        points = [(float(row[0]), float(row[1])) for row in reader if len(row) == 2]
+    return [
+        {
+            "dataset": dataset,
+            "run_id": rid,
+            "model": model,
+            "scenario": scenario,
+            "kind": kind,
+            "point": i,
+            "x": x,
+            "y": y,
+        }
+        for i, (x, y) in enumerate(points)
+    ]
 
 
 def _tsv(path: Path) -> list[tuple[str, str]]:

@@ -119,6 +119,22 @@ ATTACK_METRICS = _schema(
     ],
 )
 
+# The evaluate stage's ROC and precision-recall curves (``plots/roc``, ``plots/pr``), at most
+# ``kdgat.evaluation.plots.CURVE_POINTS`` points each: what a paper's curve figures draw.
+CURVES = _schema(
+    "curves",
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("model", pa.string(), nullable=False),
+        pa.field("scenario", pa.string(), nullable=False),
+        # roc: x = false positive rate, y = true positive rate; pr: x = recall, y = precision
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("point", pa.int64(), nullable=False),  # order along the curve
+        pa.field("x", pa.float64()),
+        pa.field("y", pa.float64()),
+    ],
+)
+
 # Derived per export from its runs (so ``export_id`` names the runs they summarise).
 SUMMARY = _schema(
     "summary",
@@ -188,6 +204,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "datasets": DATASETS,
     "models": MODELS,
     "attack_metrics": ATTACK_METRICS,
+    "curves": CURVES,
     "summary": SUMMARY,
     "attack_summary": ATTACK_SUMMARY,
     "comparisons": COMPARISONS,

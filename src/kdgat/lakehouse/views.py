@@ -195,6 +195,7 @@ DEPENDS: dict[str, frozenset[str]] = {
     "comparisons": frozenset({"comparisons"}),
     "scenarios": frozenset({"scenarios"}),
     "attack_metrics": frozenset({"attack_metrics", "runs"}),
+    "curves": frozenset({"curves", "runs"}),
     "attacks": frozenset({"attack_summary"}),
     "time_to_detect": frozenset({"summary"}),
     "best_of_seeds": frozenset({"metrics", "runs"}),
