@@ -36,7 +36,9 @@ def submit(
     ] = None,
     export: Annotated[
         bool | None,
-        typer.Option(help="collect runs `export` too [default: when TARGET is the last stage]"),
+        typer.Option(
+            help="collect runs `export` and `figures` [default: when TARGET is the last stage]"
+        ),
     ] = None,
     parallel: Annotated[int | None, typer.Option(help="at most this many chains at once")] = None,
     site: SiteOption = Path("scripts/slurm/site.env"),

@@ -3,8 +3,8 @@
 Each array task runs ``dvc repro <TARGET>@<dataset>[-<seed>]`` in its own worktree (see
 scripts/slurm/repro.sbatch). The collect job waits for all of them (``afterok``),
 runs ``dvc repro`` of the same targets in the main workspace (every stage comes
-back from DVC's run-cache instead of running again), then ``export`` when the
-pipeline has it, and pushes.
+back from DVC's run-cache instead of running again), then ``export`` and ``figures``
+where the pipeline has them, and pushes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from kdgat.slurm.site import sbatch_options
 
 REPRO = Path("scripts/slurm/repro.sbatch")
 HPO = Path("scripts/slurm/hpo.sbatch")
-EXPORT = "export"
+FINAL = ("export", "figures")  # after every chain: the lakehouse, then the paper figures
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def plan(
     chains = stale(root, chain_names(root, chosen, datasets, seeds or []))
     if export is None:  # by default only a submission of the chains' last stage exports
         export = chosen == per_dataset[-1]
-    collect = [*chains, *([EXPORT] if export and EXPORT in every else [])]
+    collect = [*chains, *(stage for stage in FINAL if export and stage in every)]
     return Plan(chosen, chains, collect, rev)
 
 
