@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -47,3 +51,19 @@ def test_sync_points_are_found_by_the_callers_name() -> None:
 
     assert update_train_epoch_metrics()
     assert not nested()
+
+
+def _capability(env: dict[str, str]) -> str:
+    """The vector instructions ATen uses in a fresh process that imports kdgat, then torch."""
+    code = "import kdgat, torch; print(torch.backends.cpu.get_cpu_capability())"
+    environ = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"} | env
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ, check=True
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(platform.machine().lower() not in {"x86_64", "amd64"}, reason="x86 only")
+def test_importing_kdgat_pins_the_instruction_set_unless_the_environment_says_otherwise() -> None:
+    assert _capability({}) == "AVX2"
+    assert _capability({"ATEN_CPU_CAPABILITY": "default"}) == "DEFAULT"

@@ -16,7 +16,7 @@ import os
 import torch
 
 
-def configure_torch(threads: int) -> dict[str, int | bool]:
+def configure_torch(threads: int) -> dict[str, int | bool | str]:
     """Use ``threads`` intra-op threads (0: torch's default) and deterministic algorithms.
 
     Deterministic algorithms are requested with ``warn_only``: on the CPU every kernel
@@ -24,7 +24,9 @@ def configure_torch(threads: int) -> dict[str, int | bool]:
     have none, and they warn instead of stopping the run.
 
     Returns:
-        What the process now uses: ``threads``, ``interop_threads``, ``deterministic``.
+        What the process now uses: ``threads``, ``interop_threads``, ``deterministic``, and
+        ``cpu_capability``, the vector instructions ATen's kernels use (``kdgat/__init__.py``
+        pins them, so the same bytes need the same value).
     """
     if threads < 0:
         raise ValueError(f"threads must be >= 0, got {threads}")
@@ -40,4 +42,5 @@ def configure_torch(threads: int) -> dict[str, int | bool]:
         "threads": torch.get_num_threads(),
         "interop_threads": torch.get_num_interop_threads(),
         "deterministic": torch.are_deterministic_algorithms_enabled(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
