@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -55,15 +56,13 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         features[split] = window_stats.split_statistics(store, files, vocab, names)
         seconds[split] = time.perf_counter() - start
         labels[split] = np.asarray(store.arrays.y, dtype=np.int64)
-        windows[split] = (np.asarray(store.arrays.capture), np.asarray(store.arrays.start))
+        names_of = np.asarray(store.meta["captures"], dtype=object)
+        windows[split] = (names_of[store.arrays.capture], np.asarray(store.arrays.start))
     b = p.baseline
     model = window_gbt.fit_window_gbt(
         features[TRAIN], labels[TRAIN], b.max_iter, b.learning_rate, b.max_leaf_nodes, p.seed
     )
-    scores = {
-        split: _score(model, x, *windows[split], b.reference_quantile)
-        for split, x in features.items()
-    }
+    scores = _scores(model, features, windows, b.reference_quantile)
     method = p.threshold.method
     threshold = choose_threshold(scores[VAL], labels[VAL], method)
     # Per window: computing its statistics (from Parquet) plus scoring it in a batch.
@@ -83,22 +82,30 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     return {"threshold": threshold, "latency_ms": latency, "graphs": graphs_scored}
 
 
-def _score(
+def _scores(
     model: window_gbt.BoostedTrees,
-    features: np.ndarray,
-    capture: np.ndarray,
-    start: np.ndarray,
+    features: dict[str, np.ndarray],
+    windows: dict[str, tuple[np.ndarray, np.ndarray]],
     q: float | None,
-) -> np.ndarray:
-    """The attack probability, or (``q`` set) its log-odds minus its capture's running quantile.
+) -> dict[str, np.ndarray]:
+    """Per split: the attack probability, or (``q`` set) its log-odds minus a running quantile.
 
     The relative form re-baselines each capture causally, as the fusion does for the
-    VGAE: on a vehicle never seen in training the trees can rank attacks first while
-    every window's probability sits above the validation threshold.
+    VGAE: on a vehicle never seen in training the trees rank attacks first while every
+    window's probability sits above the validation threshold. The reference runs over
+    the whole capture, whichever split its earlier windows fell in: a validation split
+    cut from the middle of a training capture would otherwise start mid-attack.
+    ``windows``: per split, each window's capture name and first frame.
     """
     if q is None:
-        return model.attack_probability(features)
-    return relative(model.log_odds(features), capture, start, q, log=False)
+        return {split: model.attack_probability(x) for split, x in features.items()}
+    splits = list(features)
+    log_odds = np.concatenate([model.log_odds(features[s]) for s in splits])
+    capture = pd.factorize(np.concatenate([windows[s][0] for s in splits]))[0]
+    start = np.concatenate([windows[s][1] for s in splits])
+    relative_scores = relative(log_odds, capture, start, q, log=False)
+    ends = np.cumsum([len(features[s]) for s in splits])[:-1]
+    return dict(zip(splits, np.split(relative_scores, ends), strict=True))
 
 
 def feature_names(chosen: list[str] | None) -> tuple[str, ...]:
