@@ -232,6 +232,9 @@ class BaselineParams(Frozen):
     # Names from kdgat.baselines.window_stats.FEATURES, checked by the stage (the list lives
     # beside the code that computes them); None: its DEFAULT, the capture-relative ones.
     features: list[str] | None = Field(None, min_length=1)
+    reference_quantile: float | None = Field(
+        None, gt=0, lt=1, description="scores relative to this running quantile; null: off"
+    )
 
 
 class ThresholdParams(Frozen):

@@ -51,13 +51,17 @@ class BoostedTrees:
             baseline=np.asarray(model._baseline_prediction, np.float64).reshape(1),
         )
 
-    def attack_probability(self, features: np.ndarray) -> np.ndarray:
-        """Per window: the probability that it holds an attack (sklearn's ``predict_proba``)."""
+    def log_odds(self, features: np.ndarray) -> np.ndarray:
+        """Per window: the log-odds that it holds an attack (sklearn's ``decision_function``)."""
         x = np.asarray(features, np.float64)
         raw = np.full(len(x), float(self.baseline[0]))
         for root in self.roots:  # one tree at a time: memory grows with the windows only
             raw += self.value[self._leaves(x, int(root))]
-        return 1.0 / (1.0 + np.exp(-raw))
+        return raw
+
+    def attack_probability(self, features: np.ndarray) -> np.ndarray:
+        """Per window: the probability that it holds an attack (sklearn's ``predict_proba``)."""
+        return 1.0 / (1.0 + np.exp(-self.log_odds(features)))
 
     def _leaves(self, x: np.ndarray, root: int) -> np.ndarray:
         """The leaf each window reaches in the tree at ``root``, all windows walked together."""

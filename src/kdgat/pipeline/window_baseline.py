@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -22,6 +23,7 @@ from kdgat.data.manifest import read_manifest
 from kdgat.errors import KdgatError
 from kdgat.evaluation.latency import ms_per_item
 from kdgat.evaluation.thresholds import choose_threshold
+from kdgat.fusion.capture_reference import relative
 from kdgat.graphs.store import open_store
 from kdgat.graphs.vocab import Vocabulary
 from kdgat.io import atomic_path, read_json, replace_dir, write_json
@@ -47,18 +49,20 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     vocab = Vocabulary.from_json(read_json(graphs.vocab, fix))
     files = _capture_files(layout, dataset)
     names = feature_names(p.baseline.features)
-    features, labels, seconds = {}, {}, {}
+    features, labels, seconds, windows = {}, {}, {}, {}
     for split in graphs.splits():
         store = open_store(graphs.store(split))
         start = time.perf_counter()
         features[split] = window_stats.split_statistics(store, files, vocab, names)
         seconds[split] = time.perf_counter() - start
         labels[split] = np.asarray(store.arrays.y, dtype=np.int64)
+        names_of = np.asarray(store.meta["captures"], dtype=object)
+        windows[split] = (names_of[store.arrays.capture], np.asarray(store.arrays.start))
     b = p.baseline
     model = window_gbt.fit_window_gbt(
         features[TRAIN], labels[TRAIN], b.max_iter, b.learning_rate, b.max_leaf_nodes, p.seed
     )
-    scores = {split: model.attack_probability(x) for split, x in features.items()}
+    scores = _scores(model, features, windows, b.reference_quantile)
     method = p.threshold.method
     threshold = choose_threshold(scores[VAL], labels[VAL], method)
     # Per window: computing its statistics (from Parquet) plus scoring it in a batch.
@@ -76,6 +80,32 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         graphs_scored = _write_scores(out.scores, scores, labels)
     write_timings(layout, dataset, "window_baseline", {NAME: {"latency_ms": latency}})
     return {"threshold": threshold, "latency_ms": latency, "graphs": graphs_scored}
+
+
+def _scores(
+    model: window_gbt.BoostedTrees,
+    features: dict[str, np.ndarray],
+    windows: dict[str, tuple[np.ndarray, np.ndarray]],
+    q: float | None,
+) -> dict[str, np.ndarray]:
+    """Per split: the attack probability, or (``q`` set) its log-odds minus a running quantile.
+
+    The relative form re-baselines each capture causally, as the fusion does for the
+    VGAE: on a vehicle never seen in training the trees rank attacks first while every
+    window's probability sits above the validation threshold. The reference runs over
+    the whole capture, whichever split its earlier windows fell in: a validation split
+    cut from the middle of a training capture would otherwise start mid-attack.
+    ``windows``: per split, each window's capture name and first frame.
+    """
+    if q is None:
+        return {split: model.attack_probability(x) for split, x in features.items()}
+    splits = list(features)
+    log_odds = np.concatenate([model.log_odds(features[s]) for s in splits])
+    capture = pd.factorize(np.concatenate([windows[s][0] for s in splits]))[0]
+    start = np.concatenate([windows[s][1] for s in splits])
+    relative_scores = relative(log_odds, capture, start, q, log=False)
+    ends = np.cumsum([len(features[s]) for s in splits])[:-1]
+    return dict(zip(splits, np.split(relative_scores, ends), strict=True))
 
 
 def feature_names(chosen: list[str] | None) -> tuple[str, ...]:
