@@ -11,6 +11,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from kdgat.baselines.window_gbt import BoostedTrees, fit_window_gbt
 from kdgat.errors import KdgatError
+from kdgat.fusion.capture_reference import relative
+from kdgat.pipeline.window_baseline import split_scores
 
 
 def windows(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +35,33 @@ def test_scores_equal_sklearns_and_survive_a_round_trip(tmp_path: Path) -> None:
         loaded.attack_probability(x), sklearn_model.predict_proba(x)[:, 1], rtol=1e-9
     )
     assert loaded.nodes == sum(len(t[0].nodes) for t in sklearn_model._predictors)
+
+    np.testing.assert_allclose(
+        1 / (1 + np.exp(-loaded.log_odds(x))), sklearn_model.predict_proba(x)[:, 1], rtol=1e-9
+    )
+
+
+def test_relative_scores_take_the_whole_capture_as_their_history() -> None:
+    x, y = windows()
+    trees = fit_window_gbt(x, y, max_iter=30, learning_rate=0.1, max_leaf_nodes=15, seed=3)
+    # One capture, cut in two: validation holds its later half, as a split cut from a
+    # training capture does.
+    name = np.array(["capture_a"] * len(x), dtype=object)
+    start = np.arange(len(x)) * 10
+    half = len(x) // 2
+    features = {"train": x[:half], "val": x[half:]}
+    windows_of = {"train": (name[:half], start[:half]), "val": (name[half:], start[half:])}
+
+    plain = split_scores(trees, features, windows_of, None)
+    np.testing.assert_allclose(plain["val"], trees.attack_probability(x[half:]))
+
+    scores = split_scores(trees, features, windows_of, 0.02)
+    whole = relative(trees.log_odds(x), np.zeros(len(x), np.int64), start, 0.02, log=False)
+    np.testing.assert_allclose(np.concatenate([scores["train"], scores["val"]]), whole)
+    alone = relative(
+        trees.log_odds(x[half:]), np.zeros(half, np.int64), start[half:], 0.02, log=False
+    )
+    assert not np.allclose(scores["val"], alone)  # validation alone would start afresh
 
 
 class Planted:

@@ -62,7 +62,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     model = window_gbt.fit_window_gbt(
         features[TRAIN], labels[TRAIN], b.max_iter, b.learning_rate, b.max_leaf_nodes, p.seed
     )
-    scores = _scores(model, features, windows, b.reference_quantile)
+    scores = split_scores(model, features, windows, b.reference_quantile)
     method = p.threshold.method
     threshold = choose_threshold(scores[VAL], labels[VAL], method)
     # Per window: computing its statistics (from Parquet) plus scoring it in a batch.
@@ -82,7 +82,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     return {"threshold": threshold, "latency_ms": latency, "graphs": graphs_scored}
 
 
-def _scores(
+def split_scores(
     model: window_gbt.BoostedTrees,
     features: dict[str, np.ndarray],
     windows: dict[str, tuple[np.ndarray, np.ndarray]],
