@@ -15,7 +15,7 @@ export function fixed(digits = 3) {
 
 export const f3 = fixed(3);
 export const integer = (v) => (v == null ? "" : Math.round(v).toLocaleString("en-US"));
-export const interval = (low, high) => (low == null ? "" : `[${f3(low)}, ${f3(high)}]`);
+export const interval = (low, high) => (low == null || Number.isNaN(low) ? "" : `[${f3(low)}, ${f3(high)}]`);
 export const percent = (v) => (v == null ? "" : `${(100 * v).toFixed(1)} %`);
 
 // A plain HTML table: columns are [key, label, format?]; every cell carries data-col=key.

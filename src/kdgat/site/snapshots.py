@@ -63,9 +63,7 @@ def write_snapshots(
 
     con = connect(location, endpoint_url, region, register_s3fs=False)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [
-        _write(con.sql(sql).arrow().read_all(), out / f"{name}.parquet") for name, sql in SNAPSHOTS.items()
-    ]
+    paths = [_write(_table(con, sql), out / f"{name}.parquet") for name, sql in SNAPSHOTS.items()]
     if catalog is not None and catalog.is_file():
         names = [row[0] for row in con.sql("SELECT DISTINCT dataset FROM datasets").fetchall()]
         paths.append(_write(catalog_table(catalog, names), out / "catalog.parquet"))
@@ -86,6 +84,10 @@ def catalog_table(catalog: Path, datasets: list[str]) -> pa.Table:
     ]
     names = ["dataset", *CATALOG_FIELDS, "scenarios"]
     return pa.table({n: pa.array([r[n] for r in rows], pa.string()) for n in names})
+
+
+def _table(con: Any, sql: str) -> pa.Table:
+    return con.sql(sql).arrow().read_all()
 
 
 def _text(value: Any) -> str | None:
