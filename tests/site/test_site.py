@@ -17,7 +17,7 @@ from kdgat.lakehouse.collect import collect
 from kdgat.lakehouse.export import write_export
 from kdgat.lakehouse.query import connect
 from kdgat.layout import Layout, SiteFiles
-from kdgat.site.build import build, install, server
+from kdgat.site.build import build, install, server, upload
 from kdgat.site.snapshots import SNAPSHOTS, write_snapshots
 
 from ..lakehouse.workspace import REPO, make_repo
@@ -110,3 +110,20 @@ def test_cli_site_build_without_a_lakehouse_says_run_first(tmp_path: Path, monke
     result = CliRunner().invoke(app, ["site", "build"])
     assert result.exit_code != 0
     assert "make run" in str(result.exception) + result.output
+
+
+@pytest.mark.s3
+def test_upload_puts_every_snapshot_under_the_prefix(
+    lakehouse: Path, tmp_path: Path, moto_s3, monkeypatch
+) -> None:
+    import boto3
+
+    for name, value in moto_s3.env().items():
+        monkeypatch.setenv(name, value)
+    bucket = moto_s3.new_bucket("site")
+    write_snapshots(lakehouse, tmp_path / "data")
+    keys = upload(tmp_path / "data", f"s3://{bucket}/kdgat/site", moto_s3.endpoint_url)
+    assert keys == sorted(f"kdgat/site/{name}.parquet" for name in SNAPSHOTS)
+    s3 = boto3.client("s3", endpoint_url=moto_s3.endpoint_url)
+    head = s3.head_object(Bucket=bucket, Key="kdgat/site/leaderboard.parquet")
+    assert head["ContentType"] == "application/vnd.apache.parquet"

@@ -74,13 +74,38 @@ def build(site: SiteFiles, data_url: str = "", run: Runner = _run) -> Path:
     return site.dist
 
 
+def upload(
+    data: Path, uri: str, endpoint_url: str | None = None, region: str | None = None
+) -> list[str]:
+    """Put the snapshots (``<table>.parquet``) under ``s3://bucket/prefix``; their keys.
+
+    For a site that reads a public bucket (``kdgat site build --data-url``). The bucket
+    needs public read and a CORS rule for the site's origin (README: the results site).
+    """
+    from kdgat.lakehouse import s3
+
+    bucket, prefix = s3.parse_uri(uri)
+    paths = sorted(data.glob("*.parquet"))
+    if not paths:
+        raise SiteError(f"{data}: no snapshots to upload; run `kdgat site build` first")
+    client, keys = s3.client(endpoint_url, region), []
+    for path in paths:
+        key = f"{prefix}/{path.name}" if prefix else path.name
+        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=PARQUET_TYPE)
+        keys.append(key)
+    return keys
+
+
+PARQUET_TYPE = "application/vnd.apache.parquet"
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Static files with the types DuckDB-WASM needs (``application/wasm``), quietly."""
 
     extensions_map = {  # noqa: RUF012  (the base class's own mutable class attribute)
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
-        ".parquet": "application/vnd.apache.parquet",
+        ".parquet": PARQUET_TYPE,
         ".js": "text/javascript",
     }
 

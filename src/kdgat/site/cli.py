@@ -61,19 +61,41 @@ def build(
     """Write site/data/<table>.parquet from the lakehouse, then npm ci (when needed) and build."""
     from kdgat.errors import SiteError
     from kdgat.lakehouse.cli import _location  # the same --uri rules as `kdgat query`
-    from kdgat.site import build as b
-    from kdgat.site import snapshots
+    from kdgat.site.build import build as build_site
+    from kdgat.site.snapshots import write_snapshots
 
     start = time.perf_counter()
     if snapshots:
         location, endpoint, region = _location(False, uri, Layout().lakehouse, config.PARAMS_FILE)
         if not (uri or Path(location).is_dir()):
             raise SiteError(f"{location}: no lakehouse; run `make run` (or `kdgat export`) first")
-        paths = snapshots.write_snapshots(location, SITE.data, catalog, endpoint, region)
+        paths = write_snapshots(location, SITE.data, catalog, endpoint, region)
         typer.echo(f"{len(paths)} snapshots in {SITE.data}")
-    dist = b.build(SITE, data_url)
+    dist = build_site(SITE, data_url)
     where = data_url or f"{dist / 'data'}"
     typer.echo(f"built {dist} in {time.perf_counter() - start:.1f} s (data: {where})")
+
+
+@site_app.command("upload")
+def upload(
+    uri: Annotated[
+        str | None,
+        typer.Argument(help="s3://bucket/prefix (default: lakehouse.uri + /site of params.yaml)"),
+    ] = None,
+    params: Annotated[Path, typer.Option(help="params.yaml to read")] = config.PARAMS_FILE,
+) -> None:
+    """Upload site/data/<table>.parquet to a bucket the site then reads (--data-url)."""
+    from kdgat.errors import SiteError
+    from kdgat.site.build import upload as put
+
+    settings = config.load_params(params).lakehouse if params.is_file() else None
+    target = uri or (f"{settings.uri.rstrip('/')}/site" if settings and settings.uri else "")
+    if not target:
+        raise SiteError(f"{params}: lakehouse.uri is empty; pass s3://bucket/prefix")
+    endpoint = (settings.endpoint_url if settings else "") or None
+    region = (settings.region if settings else "") or None
+    keys = put(SITE.data, target, endpoint, region)
+    typer.echo(f"{len(keys)} snapshots uploaded to {target}")
 
 
 @site_app.command("serve")
