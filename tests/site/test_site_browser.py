@@ -12,11 +12,14 @@ KDGAT_SITE_LAKEHOUSE=<folder> builds from that lakehouse instead (e.g. the defau
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -123,32 +126,52 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "lakehouse"
 
 
-@pytest.fixture(scope="module")
-def site(lakehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The site built from ``lakehouse`` in a copy of site/ (node_modules linked), served."""
-    reason = _requirements()
-    if reason:
-        pytest.skip(reason)
-    # Built in a scratch copy: site/data and site/dist of the checkout stay as they are.
+def _built(lakehouse: Path, folder: Path, data_url: str = "") -> SiteFiles:
+    """The site built from ``lakehouse`` in a copy of site/ (node_modules linked).
+
+    A scratch copy: site/data and site/dist of the checkout stay as they are.
+    """
     repo_site = Layout(REPO).site
-    copy = SiteFiles(tmp_path_factory.mktemp("site") / "site")
-    shutil.copytree(
-        repo_site.dir,
-        copy.dir,
-        ignore=shutil.ignore_patterns(
-            "node_modules", "dist", "data", ".observablehq", "config.json"
-        ),
-    )
+    copy = SiteFiles(folder / "site")
+    ignore = shutil.ignore_patterns("node_modules", "dist", "data", ".observablehq", "config.json")
+    shutil.copytree(repo_site.dir, copy.dir, ignore=ignore)
     install(repo_site)  # npm ci from the committed lockfile, cached in site/node_modules
     copy.node_modules.symlink_to(repo_site.node_modules.resolve())
     write_snapshots(lakehouse, copy.data, Layout(REPO).catalog)
-    build(copy)
-    httpd = server(copy.dist)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    build(copy, data_url)
+    return copy
+
+
+@contextmanager
+def serving(httpd: http.server.ThreadingHTTPServer) -> Iterator[int]:
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(lakehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The built site with its data bundled, served on a free localhost port."""
+    reason = _requirements()
+    if reason:
+        pytest.skip(reason)
+    built = _built(lakehouse, tmp_path_factory.mktemp("site"))
+    with serving(server(built.dist)) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+class _Bucket(http.server.SimpleHTTPRequestHandler):
+    """A public bucket: static files with a CORS header for any origin."""
+
+    def end_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +299,26 @@ def _copy_for_review(shot: Path) -> None:
     if review:
         Path(review).mkdir(parents=True, exist_ok=True)
         shutil.copy2(shot, Path(review) / shot.name)
+
+
+def test_the_site_can_read_its_data_from_a_public_bucket(
+    browser: Any, lakehouse: Path, tmp_path: Path
+) -> None:
+    """Built with a data URL (another origin, as a bucket is), dist holds no data."""
+    data = tmp_path / "bucket"
+    write_snapshots(lakehouse, data, Layout(REPO).catalog)
+    bucket = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Bucket, directory=str(data))
+    )
+    with serving(bucket) as bucket_port:
+        url = f"http://localhost:{bucket_port}"  # localhost, not 127.0.0.1: a cross-origin read
+        built = _built(lakehouse, tmp_path, url)
+        assert not (built.dist / "data").exists()
+        with serving(server(built.dist)) as port:
+            page = Page(browser, f"http://127.0.0.1:{port}/index.html")
+            page.settle()
+            rows = page.rows("leaderboard")
+            assert len(rows) == len(query(lakehouse, "select * from leaderboard"))
+            assert f"{url}/leaderboard.parquet" in page.requests
+            assert page.errors == []
+            page.page.close()

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from kdgat.errors import SiteError
 from kdgat.layout import SiteFiles
 
@@ -45,10 +47,13 @@ def install(site: SiteFiles, run: Runner = _run) -> bool:
         raise SiteError(f"{site.lockfile}: missing; the site's Node dependencies are pinned there")
     digest = hashlib.sha256(site.lockfile.read_bytes()).hexdigest()
     stamp = site.node_modules / ".kdgat-lockfile.sha256"
-    if stamp.is_file() and stamp.read_text().strip() == digest:
-        return False
-    run(["npm", "ci", "--no-audit", "--no-fund"], site.dir)
-    stamp.write_text(digest + "\n")
+    # One npm ci at a time (test workers, a `make site` beside the tests): npm ci first
+    # deletes node_modules, which another build may be reading.
+    with FileLock(site.dir / ".npm-ci.lock"):
+        if stamp.is_file() and stamp.read_text().strip() == digest:
+            return False
+        run(["npm", "ci", "--no-audit", "--no-fund"], site.dir)
+        stamp.write_text(digest + "\n")
     return True
 
 
