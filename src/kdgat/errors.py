@@ -46,10 +46,6 @@ class LakehouseError(KdgatError):
     """The lakehouse cannot be exported, uploaded or queried."""
 
 
-class SiteError(KdgatError):
-    """The results site cannot be built or served (no lakehouse, no Node.js, a failed build)."""
-
-
 class RemoteError(KdgatError):
     """A DVC remote is missing, unreachable, refuses the credentials or lacks data."""
 

@@ -19,9 +19,8 @@ the final folder: ``ModelFiles(tmp).thresholds``.
     metrics/<ds>/<seed>/                   evaluation.json, plots/
     dvclive/<model>/<ds>/<seed>/           training curves
     lakehouse/                             exported Parquet tables (export)
-    site/                                  the results site (Observable Framework); site/data/ its
-                                           snapshots, site/dist/ the built site (kdgat site build)
     reports/headline.json                  the main models' F1, AUROC, MCC over seeds (export)
+    reports/figures/, reports/tables/      the paper's figures and tables (figures)
     .kdgat/                                run checkpoints, HPO trials: never a DVC output
 """
 
@@ -34,38 +33,6 @@ from kdgat.errors import KdgatError
 
 TRAIN, VAL = "train", "val"  # the two splits every graph dataset has; the rest are scenarios
 CARD = "model_card.json"
-
-
-@dataclass(frozen=True)
-class SiteFiles:
-    """``site/``: the results site's sources, its data snapshots and the built site."""
-
-    dir: Path
-
-    @property
-    def data(self) -> Path:
-        """``site/data/``: one Parquet snapshot per table the pages read (``kdgat site build``)."""
-        return self.dir / "data"
-
-    @property
-    def config(self) -> Path:
-        """``site/src/config.json``: build-time settings the pages read (the data URL)."""
-        return self.dir / "src" / "config.json"
-
-    @property
-    def dist(self) -> Path:
-        """``site/dist/``: the built static site."""
-        return self.dir / "dist"
-
-    @property
-    def lockfile(self) -> Path:
-        """``site/package-lock.json``: the pinned Node dependencies."""
-        return self.dir / "package-lock.json"
-
-    @property
-    def node_modules(self) -> Path:
-        """``site/node_modules/``: what ``npm ci`` installs from the lockfile."""
-        return self.dir / "node_modules"
 
 
 @dataclass(frozen=True)
@@ -335,14 +302,19 @@ class Layout:
         return self.root / "reports" / "headline.json"
 
     @property
+    def figures(self) -> Path:
+        """``reports/figures/``: the paper's figures, PDF and SVG (figures)."""
+        return self.root / "reports" / "figures"
+
+    @property
+    def tables(self) -> Path:
+        """``reports/tables/``: the paper's tables, LaTeX and Markdown (figures)."""
+        return self.root / "reports" / "tables"
+
+    @property
     def lakehouse(self) -> Path:
         """``lakehouse/``: the Parquet tables the export stage writes."""
         return self.root / "lakehouse"
-
-    @property
-    def site(self) -> SiteFiles:
-        """``site/``: the static results site (``kdgat site build``)."""
-        return SiteFiles(self.root / "site")
 
     @property
     def scratch(self) -> Path:

@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from kdgat.cli import app
-from kdgat.errors import SiteError
 from kdgat.lakehouse.collect import collect
 from kdgat.lakehouse.export import write_export
 from kdgat.lakehouse.query import connect
-from kdgat.layout import Layout, SiteFiles
+from kdgat.layout import Layout
+from kdgat.site import SiteError, SiteFiles
 from kdgat.site.build import build, install, server, upload
 from kdgat.site.snapshots import SNAPSHOTS, write_snapshots
 

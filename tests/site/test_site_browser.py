@@ -30,7 +30,8 @@ from typer.testing import CliRunner
 from kdgat.cli import app
 from kdgat.lakehouse.collect import collect
 from kdgat.lakehouse.export import write_export
-from kdgat.layout import Layout, SiteFiles
+from kdgat.layout import Layout
+from kdgat.site import SiteFiles
 from kdgat.site.build import build, install, server
 from kdgat.site.snapshots import write_snapshots
 
@@ -131,7 +132,7 @@ def _built(lakehouse: Path, folder: Path, data_url: str = "") -> SiteFiles:
 
     A scratch copy: site/data and site/dist of the checkout stay as they are.
     """
-    repo_site = Layout(REPO).site
+    repo_site = SiteFiles(REPO / "site")
     copy = SiteFiles(folder / "site")
     ignore = shutil.ignore_patterns("node_modules", "dist", "data", ".observablehq", "config.json")
     shutil.copytree(repo_site.dir, copy.dir, ignore=ignore)

@@ -1,8 +1,8 @@
 """Build the static results site (Observable Framework) and serve it on localhost.
 
-install(Layout().site)          # npm ci from site/package-lock.json, when it changed
-build(Layout().site)            # site/dist, with the snapshots copied into dist/data
-serve(Layout().site.dist)       # http://127.0.0.1:8000/
+install(SiteFiles())          # npm ci from site/package-lock.json, when it changed
+build(SiteFiles())            # site/dist, with the snapshots copied into dist/data
+serve(SiteFiles().dist)       # http://127.0.0.1:8000/
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from kdgat.errors import SiteError
-from kdgat.layout import SiteFiles
+from kdgat.site import SiteError, SiteFiles
 
 Runner = Callable[[list[str], Path], None]
 

@@ -10,8 +10,9 @@ import typer
 
 from kdgat import config
 from kdgat.layout import Layout
+from kdgat.site import SiteFiles
 
-SITE = Layout().site
+SITE = SiteFiles()
 DATA_URL_ENV = "KDGAT_SITE_DATA_URL"
 
 PortOption = Annotated[int, typer.Option(help="port on 127.0.0.1")]
@@ -59,8 +60,8 @@ def build(
     catalog: Annotated[Path, typer.Option(help="dataset catalog to read")] = config.CATALOG_FILE,
 ) -> None:
     """Write site/data/<table>.parquet from the lakehouse, then npm ci (when needed) and build."""
-    from kdgat.errors import SiteError
     from kdgat.lakehouse.cli import _location  # the same --uri rules as `kdgat query`
+    from kdgat.site import SiteError
     from kdgat.site.build import build as build_site
     from kdgat.site.snapshots import write_snapshots
 
@@ -85,7 +86,7 @@ def upload(
     params: Annotated[Path, typer.Option(help="params.yaml to read")] = config.PARAMS_FILE,
 ) -> None:
     """Upload site/data/<table>.parquet to a bucket the site then reads (--data-url)."""
-    from kdgat.errors import SiteError
+    from kdgat.site import SiteError
     from kdgat.site.build import upload as put
 
     settings = config.load_params(params).lakehouse if params.is_file() else None
