@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run run-research research test test-quick lint bench clean
+.PHONY: help setup run run-research research test test-quick lint bench site site-serve clean
 
 # Research size (params.yaml is the demo size): `make run-research`, or
 # `dvc exp run $$(make -s research)` to queue it or run it in a temporary copy.
@@ -56,6 +56,15 @@ lint: setup ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+SITE_PORT ?= 8000
+
+site: setup ## build the results site into site/dist from lakehouse/ (`make run` first; needs Node.js 20+)
+	@test -d lakehouse || { echo "no lakehouse/: run \`make run\` first (the site shows its export)"; exit 1; }
+	$(BIN)/kdgat site build
+
+site-serve: ## serve the built site on http://127.0.0.1:$(SITE_PORT)/ (SITE_PORT=...)
+	$(BIN)/kdgat site serve --port $(SITE_PORT)
 
 bench: setup ## speed and memory benchmarks (JSON on stdout)
 	@for b in benchmarks/ingest.py benchmarks/graphs.py benchmarks/loader.py benchmarks/training.py benchmarks/lakehouse.py benchmarks/pipeline.py; do $(BIN)/python $$b; done

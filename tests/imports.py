@@ -24,7 +24,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("models", "evaluation"),
     ("training", "baselines", "fusion", "lakehouse", "report", "figures"),
     ("pipeline",),
-    ("hpo", "workspace"),
+    ("hpo", "workspace", "site"),
     ("slurm",),
     ("cli",),
 )

@@ -29,6 +29,7 @@ OPERATIONS = {
     "cluster-config": "kdgat.workspace.cli",
     "hpo": "kdgat.hpo.cli",
     "slurm": "kdgat.slurm.cli",
+    "site": "kdgat.site.cli",
 }
 
 
