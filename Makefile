@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run run-research research test test-quick lint bench site site-serve clean
+.PHONY: help setup run run-research research test test-quick lint bench site site-serve plots clean
 
 # Research size (params.yaml is the demo size): `make run-research`, or
 # `dvc exp run $$(make -s research)` to queue it or run it in a temporary copy.
@@ -62,6 +62,9 @@ SITE_PORT ?= 8000
 site: setup ## build the results site into site/dist from lakehouse/ (`make run` first; needs Node.js 20+)
 	@test -d lakehouse || { echo "no lakehouse/: run \`make run\` first (the site shows its export)"; exit 1; }
 	$(BIN)/kdgat site build
+
+plots: setup ## dvc plots show into dvc_plots/, with Vega bundled (renders offline)
+	$(BIN)/kdgat site plots
 
 site-serve: ## serve the built site on http://127.0.0.1:$(SITE_PORT)/ (SITE_PORT=...)
 	$(BIN)/kdgat site serve --port $(SITE_PORT)

@@ -17,6 +17,7 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,8 +32,9 @@ from kdgat.cli import app
 from kdgat.lakehouse.collect import collect
 from kdgat.lakehouse.export import write_export
 from kdgat.layout import Layout
-from kdgat.site import SiteFiles
+from kdgat.site import SiteError, SiteFiles
 from kdgat.site.build import build, install, server
+from kdgat.site.plots import offline_plots
 from kdgat.site.snapshots import write_snapshots
 
 from ..lakehouse.workspace import REPO, make_repo
@@ -323,3 +325,38 @@ def test_the_site_can_read_its_data_from_a_public_bucket(
             assert f"{url}/leaderboard.parquet" in page.requests
             assert page.errors == []
             page.page.close()
+
+
+def test_dvc_plots_render_offline_with_the_bundled_vega(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kdgat site plots`: DVC's page, drawn by Vega from vendor/, with no CDN request."""
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["dvc", "init", "--no-scm", "-q"], check=True)
+    Path("roc.csv").write_text("fpr,tpr\n0,0\n0.1,0.7\n0.4,0.9\n1,1\n")
+    Path("dvc.yaml").write_text("plots:\n  - roc.csv:\n      x: fpr\n      y: tpr\n")
+    index = offline_plots(SiteFiles(REPO / "site"), tmp_path / "dvc_plots")
+    assert "cdn.jsdelivr.net" not in index.read_text()
+    with serving(server(index.parent)) as port:
+        page = browser.new_page()
+        errors: list[str] = []
+        requests: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"http://127.0.0.1:{port}/index.html")
+        page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=30_000)
+        assert errors == []
+        assert foreign(requests) == []
+        page.close()
+
+
+def test_a_workspace_without_plots_is_an_error_not_an_empty_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = _requirements()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["dvc", "init", "--no-scm", "-q"], check=True)
+    with pytest.raises(SiteError, match="wrote no page"):
+        offline_plots(SiteFiles(REPO / "site"), tmp_path / "dvc_plots")

@@ -99,6 +99,20 @@ def upload(
     typer.echo(f"{len(keys)} snapshots uploaded to {target}")
 
 
+@site_app.command("plots")
+def plots(
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="plot files or folders (default: every plot)")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder to write")] = Path("dvc_plots"),
+) -> None:
+    """`dvc plots show` that renders offline: Vega loads from OUT/vendor, not from a CDN."""
+    from kdgat.site.plots import offline_plots
+
+    page = offline_plots(SITE, out, targets)
+    typer.echo(f"{page} (offline: Vega from {out / 'vendor'})")
+
+
 @site_app.command("serve")
 def serve(port: PortOption = 8000) -> None:
     """Serve site/dist on http://127.0.0.1:PORT/ until Ctrl-C."""
