@@ -114,9 +114,7 @@ def test_the_same_figure_twice_is_the_same_bytes_with_fonts_embedded(
 
 
 def test_a_missing_lakehouse_names_the_folder_and_the_fix(tmp_path: Path) -> None:
-    with pytest.raises(
-        LakehouseError, match=r"nowhere: no lakehouse folder; run `dvc repro export`"
-    ):
+    with pytest.raises(LakehouseError, match=r"nowhere: no lakehouse folder; run `kdgat export`"):
         data.load(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
     with pytest.raises(LakehouseError, match="no export found"):
@@ -139,5 +137,5 @@ def test_the_stage_exits_1_with_one_line_when_there_is_no_lakehouse(
         main()
     assert stopped.value.code == 1
     err = capsys.readouterr().err
-    assert "lakehouse: no lakehouse folder; run `dvc repro export`" in err
+    assert "lakehouse: no lakehouse folder; run `kdgat export`" in err
     assert not (tmp_path / "reports").exists()

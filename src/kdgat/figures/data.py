@@ -16,7 +16,9 @@ from kdgat.lakehouse.query import connect
 
 Frames = dict[str, pd.DataFrame]
 
-FIX = "run `dvc repro export` (or `kdgat export`) first"
+# `kdgat export`, not `dvc repro export`: lakehouse/ is no DVC output, so a clone that pulled
+# its results has none while DVC calls export up to date.
+FIX = "run `kdgat export` first"
 
 QUERIES: dict[str, str] = {
     "leaderboard": """
