@@ -59,7 +59,7 @@ lint: setup ## ruff and mypy
 
 SITE_PORT ?= 8000
 
-site: setup ## build the results site into site/dist from lakehouse/ (`make run` first; needs Node.js 20+)
+site: setup ## build the results site into site/dist from lakehouse/ (`make run` first; needs Node.js 18+)
 	@test -d lakehouse || { echo "no lakehouse/: run \`make run\` first (the site shows its export)"; exit 1; }
 	$(BIN)/kdgat site build
 

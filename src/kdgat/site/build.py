@@ -27,7 +27,7 @@ Runner = Callable[[list[str], Path], None]
 def _run(command: list[str], cwd: Path) -> None:
     if shutil.which(command[0]) is None:
         raise SiteError(
-            f"{command[0]}: not found; the site needs Node.js 20+ and npm "
+            f"{command[0]}: not found; the site needs Node.js 18+ and npm "
             "(e.g. `apt-get install nodejs npm`, or https://nodejs.org)"
         )
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
