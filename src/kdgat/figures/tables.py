@@ -19,7 +19,6 @@ import pandas as pd
 from kdgat.figures import data
 from kdgat.figures.data import Frames
 from kdgat.figures.plots.generalisation import sides
-from kdgat.io import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +83,9 @@ def ci(column: str, low: str | None = None, high: str | None = None) -> Cell:
     return lambda row: interval(row, column, low, high)
 
 
-# name -> (query, caption, columns: (header, cell, numeric))
-SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
+# name (its query's, in kdgat.figures.data) -> (caption, columns: (header, cell, numeric))
+SPECS: dict[str, tuple[str, list[tuple[str, Cell, bool]]]] = {
     "leaderboard": (
-        "leaderboard",
         "Every model per scenario: mean over seeds [95 % CI]; ~chance: F1 not above "
         "flagging every window (or AUROC not above 0.5).",
         [
@@ -104,7 +102,6 @@ SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
         ],
     ),
     "kd_gap": (
-        "kd_gap",
         "Teacher against distilled student: F1 gap (teacher - student) [paired 95 % CI] "
         "and compression (teacher / student parameters).",
         [
@@ -121,7 +118,6 @@ SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
         ],
     ),
     "fusion_gain": (
-        "fusion_gain",
         "Fusion against the better of its input models and the non-graph baseline "
         "(window_gbt): F1 gain [paired 95 % CI where available].",
         [
@@ -138,7 +134,6 @@ SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
         ],
     ),
     "attacks": (
-        "attacks",
         "Detection per attack type: recall, mean over seeds [95 % CI].",
         [
             ("dataset", text("dataset"), False),
@@ -151,7 +146,6 @@ SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
         ],
     ),
     "time_to_detect": (
-        "time_to_detect",
         "Time to detect: share of attacks detected [95 % CI], median delay to the first "
         "flag, false alarms per benign hour.",
         [
@@ -165,7 +159,6 @@ SPECS: dict[str, tuple[str, str, list[tuple[str, Cell, bool]]]] = {
         ],
     ),
     "generalisation": (
-        "generalisation",
         "Known against unknown vehicle: mean F1 over each side's scenarios and the gap.",
         [
             ("dataset", text("dataset"), False),
@@ -188,7 +181,7 @@ def rows_of(frames: Frames, name: str) -> pd.DataFrame:
             for d in data.datasets(frames)
         ]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    frame = frames[SPECS[name][0]]
+    frame = frames[name]
     if name == "leaderboard":  # ranked within each scenario, as the view ranks them
         frame = frame.sort_values(["dataset", "scenario", "rank", "model"], kind="stable")
     return frame
@@ -196,7 +189,7 @@ def rows_of(frames: Frames, name: str) -> pd.DataFrame:
 
 def build(frames: Frames, name: str) -> Table | None:
     """Table ``name`` from the lakehouse's rows; None when it has no rows."""
-    _, caption, columns = SPECS[name]
+    caption, columns = SPECS[name]
     frame = rows_of(frames, name)
     if frame.empty:
         return None
@@ -253,8 +246,7 @@ def write_all(frames: Frames, folder: Path) -> list[Path]:
             log.info("table %s: skipped, no rows in the lakehouse", name)
             continue
         for suffix, render in ((".tex", to_latex), (".md", to_markdown)):
-            path = folder / f"{name}{suffix}"
-            with atomic_path(path) as tmp:
-                tmp.write_text(render(table), encoding="utf-8")
+            path = folder / f"{name}{suffix}"  # a staging folder (write.py): no tmp file
+            path.write_text(render(table), encoding="utf-8")
             written.append(path)
     return written

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kdgat import config
+from kdgat.io import atomic_path
 
 # Snapshot name -> the SQL that writes it (a total order: the same lakehouse gives the same
 # bytes). The views keep their own order; leaderboard's is the one `kdgat query` prints.
@@ -96,7 +97,6 @@ def _text(value: Any) -> str | None:
 
 def _write(table: pa.Table, path: Path) -> Path:
     # Snappy: every Parquet reader decodes it, the browser's parquet-wasm included.
-    tmp = path.with_suffix(".tmp")
-    pq.write_table(table, tmp, compression="snappy")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="snappy")
     return path

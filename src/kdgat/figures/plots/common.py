@@ -47,6 +47,29 @@ def errors(frame: pd.DataFrame, value: str) -> np.ndarray:
     return np.nan_to_num(np.clip(spread, 0, None), nan=0.0)
 
 
+def model_intervals(ax: Axes, rows: pd.DataFrame, metric: str, models: list[str]) -> None:
+    """One point with whiskers per model, on the model's row; hollow at chance.
+
+    A row whose ``metric`` is undefined (no attack detected: no delay) draws nothing.
+    """
+    place = {m: i for i, m in enumerate(models)}
+    spread = errors(rows, metric)
+    for i, (_, row) in enumerate(rows.iterrows()):
+        if not np.isfinite(row[metric]):
+            continue
+        ax.errorbar(
+            row[metric],
+            place[row["model"]],
+            xerr=spread[:, i : i + 1],
+            fmt="o",
+            capsize=1.5,
+            elinewidth=0.8,
+            **marks.point(palette.color(row["model"]), marks.at_chance(row["mark"])),
+        )
+    ax.set_yticks(range(len(models)), models)
+    ax.grid(axis="y", visible=False)
+
+
 def chance_flags(frame: pd.DataFrame, *columns: str) -> list[bool]:
     """Per row, whether any of the ``columns`` (mark cells) says ``~chance``."""
     return [marks.at_chance(*(row[c] for c in columns)) for _, row in frame.iterrows()]

@@ -7,14 +7,18 @@ in seconds. Hollow: the model is at chance on the scenario.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kdgat.figures import data, marks, palette
 from kdgat.figures.data import Frames
-from kdgat.figures.plots.common import chance_flags, errors, legend_below, need, panels, title
+from kdgat.figures.plots.common import (
+    chance_flags,
+    legend_below,
+    model_intervals,
+    need,
+    panels,
+    title,
+)
 
 ROWS = (("detected_share", "attacks detected (share)"), ("median_delay_s", "median delay (s)"))
 ROW_HEIGHT = 0.14
@@ -29,28 +33,10 @@ def figure(frames: Frames, dataset: str) -> Figure:
     for column, scenario in enumerate(scenarios):
         rows = found[found["scenario"] == scenario].reset_index(drop=True)
         for row, (metric, label) in enumerate(ROWS):
-            _points(axes[row, column], rows, metric, models)
+            model_intervals(axes[row, column], rows, metric, models)
             axes[row, column].set_xlabel(label)
         title(axes[0, column], scenario)
         axes[0, column].set_xlim(-0.02, 1.02)
     axes[0, 0].invert_yaxis()
     legend_below(fig, marks.legend_entries([], any(chance_flags(found, "mark"))))
     return fig
-
-
-def _points(ax: Axes, rows: pd.DataFrame, metric: str, models: list[str]) -> None:
-    spread = errors(rows, metric)
-    for i, (_, row) in enumerate(rows.iterrows()):
-        if not np.isfinite(row[metric]):
-            continue  # no attack detected: no delay
-        ax.errorbar(
-            row[metric],
-            models.index(row["model"]),
-            xerr=spread[:, i : i + 1],
-            fmt="o",
-            capsize=1.5,
-            elinewidth=0.8,
-            **marks.point(palette.color(row["model"]), marks.at_chance(row["mark"])),
-        )
-    ax.set_yticks(range(len(models)), models)
-    ax.grid(axis="y", visible=False)

@@ -6,17 +6,14 @@ hollow markers are results at chance.
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from kdgat.figures import data, marks, palette
 from kdgat.figures.data import Frames
 from kdgat.figures.plots.common import (
     chance_flags,
-    errors,
     legend_below,
+    model_intervals,
     need,
     panels,
     title,
@@ -36,7 +33,7 @@ def figure(frames: Frames, dataset: str) -> Figure:
         rows = board[board["scenario"] == scenario]
         for row, (metric, label) in enumerate(METRICS):
             ax = axes[row, column]
-            _intervals(ax, rows, metric, models)
+            model_intervals(ax, rows, metric, models)
             reference = rows["flag_all_f1"].iloc[0] if metric == "f1" else 0.5
             marks.reference(ax, float(reference), vertical=True)
             ax.set_xlabel(f"{label} (mean, 95 % CI)")
@@ -48,24 +45,3 @@ def figure(frames: Frames, dataset: str) -> Figure:
     references = [marks.reference_handle("flag-all F1; AUROC 0.5")]
     legend_below(fig, marks.legend_entries(references, chance))
     return fig
-
-
-def _intervals(ax: Axes, rows: pd.DataFrame, metric: str, models: list[str]) -> None:
-    """One point with whiskers per model, at the model's row; at chance: hollow."""
-    place = {m: i for i, m in enumerate(models)}
-    spread = errors(rows, metric)
-    for i, (_, row) in enumerate(rows.iterrows()):
-        if not np.isfinite(row[metric]):
-            continue
-        color = palette.color(row["model"])
-        ax.errorbar(
-            row[metric],
-            place[row["model"]],
-            xerr=spread[:, i : i + 1],
-            fmt="o",
-            capsize=1.5,
-            elinewidth=0.8,
-            **marks.point(color, marks.at_chance(row["mark"])),
-        )
-    ax.set_yticks(range(len(models)), models)
-    ax.grid(axis="y", visible=False)
