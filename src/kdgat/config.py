@@ -201,7 +201,7 @@ class KDParams(Overrides):
 class DQNParams(Frozen):
     """The fusion agent (a contextual bandit when ``gamma`` is 0: windows are independent)."""
 
-    alphas: int = Field(21, ge=2, description="discrete fusion weights alpha in [0, 1]")
+    alphas: int = Field(11, ge=2, description="levels per expert weight: 0, 1/(K-1), ..., 1")
     gamma: float = Field(0.0, ge=0, lt=1)
     hidden: int = Field(64, ge=1)
     lr: float = Field(1e-3, gt=0)
@@ -215,12 +215,24 @@ class DQNParams(Frozen):
     eval_every: int = Field(100, ge=1, description="steps between validation checks")
 
 
+Expert = Literal["gat", "vgae", "window_gbt"]
+
+
 class FusionParams(Frozen):
-    """The fusion state (``kdgat.fusion.capture_reference``)."""
+    """The fusion state (``kdgat.fusion.capture_reference``), what is fused, and on what."""
 
     reference_quantile: float | None = Field(
         0.1, gt=0, lt=1, description="VGAE outputs relative to this running quantile; null: off"
     )
+    experts: list[Expert] = Field(["gat", "vgae", "window_gbt"], min_length=2)
+    fit_on: Literal["val", "train"] = "val"
+
+    @field_validator("experts")
+    @classmethod
+    def _distinct(cls, experts: list[str]) -> list[str]:
+        if len(set(experts)) < len(experts):
+            raise ValueError(f"an expert is listed twice: {experts}")
+        return experts
 
 
 class BaselineParams(Frozen):

@@ -136,9 +136,14 @@ def _scenario_table(scenario: dict[str, Any], summary: list[dict[str, Any]]) -> 
         lines.append(
             f"  {model:<18}" + "".join(f" {_cell(by.get(m)):<21}" for m in TABLE_METRICS) + mark
         )
-    for row in summary:
-        if (row["scenario"], row["model"], row["metric"]) == (name, "fusion_dqn", "gat_weight"):
-            lines.append(f"  fusion_dqn's mean weight on the GAT (1 - on the VGAE): {_cell(row)}")
+    weights = [
+        f"{row['metric'].removesuffix('_weight')} {_cell(row)}"
+        for row in summary
+        if (row["scenario"], row["model"]) == (name, "fusion_dqn")
+        and row["metric"].endswith("_weight")
+    ]
+    if weights:
+        lines.append(f"  fusion_dqn's mean weights: {', '.join(weights)}")
     return "\n".join(lines)
 
 

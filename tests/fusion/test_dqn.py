@@ -12,16 +12,16 @@ from kdgat.fusion.dqn import (
     DQNSettings,
     Experience,
     ReplayBuffer,
-    alpha_grid,
-    choose_alpha,
+    choose_weights,
     class_weights,
     epsilon,
     fuse,
     policy_value,
     reward,
     train_dqn,
+    weight_grid,
 )
-from kdgat.fusion.static import tune_alpha
+from kdgat.fusion.static import tune_weights
 from kdgat.pipeline.train_dqn import dqn_settings
 
 
@@ -44,7 +44,7 @@ def split_experts(n: int, seed: int) -> Experience:
     p_gat = np.clip(np.where(context, sharp, noise), 0, 1)
     s_vgae = np.clip(np.where(context, noise, sharp), 0, 1)
     states = np.column_stack([context, p_gat, s_vgae, rng.normal(size=n)]).astype(np.float32)
-    return Experience(states, p_gat, s_vgae, y)
+    return Experience(states, np.column_stack([p_gat, s_vgae]), y)
 
 
 def f1_at_val_threshold(scores: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray]):
@@ -55,22 +55,61 @@ def test_contextual_policy_beats_every_fixed_weight() -> None:
     train, val, test = (split_experts(n, seed) for n, seed in ((2000, 0), (600, 1), (1000, 2)))
     settings = agent(steps=500, eval_every=50, epsilon_decay_steps=300, batch_size=128)
     q, summary = train_dqn(train, val, settings, seed=0)
-    alphas = alpha_grid(settings.num_actions)
-    chosen = choose_alpha(q, test.states, alphas)
+    grid = weight_grid(settings.num_actions, 2)
+    on_gat = choose_weights(q, test.states, grid)[:, 0]
     context = test.states[:, 0] == 1
     # trusts the right one
-    assert chosen[context].mean() > 0.8
-    assert chosen[~context].mean() < 0.2
+    assert on_gat[context].mean() > 0.8
+    assert on_gat[~context].mean() < 0.2
     fused = {
-        "dqn": lambda d: fuse(d.p_gat, d.s_vgae, choose_alpha(q, d.states, alphas)),
-        "avg": lambda d: fuse(d.p_gat, d.s_vgae, tune_alpha(val, alphas, "max_f1")),
+        "dqn": lambda d: fuse(d.experts, choose_weights(q, d.states, grid)),
+        "avg": lambda d: fuse(d.experts, tune_weights(val, grid, "max_f1")),
     }
     f1 = {name: f1_at_val_threshold(f(test), test.y, (f(val), val.y)) for name, f in fused.items()}
     assert f1["dqn"] > 0.95, f1
     assert f1["dqn"] > f1["avg"] + 0.05, f1
     assert summary["best_value"] == pytest.approx(
-        policy_value(q, val, alphas, class_weights(val.y)), abs=1e-6
+        policy_value(q, val, grid, class_weights(val.y)), abs=1e-6
     )
+
+
+def test_with_three_experts_the_agent_finds_the_one_that_is_right_per_window() -> None:
+    """A third expert, right only where the state says so: the agent must learn that too."""
+    rng = np.random.default_rng(5)
+
+    def three(n: int) -> Experience:
+        y = (rng.random(n) < 0.3).astype(np.int64)
+        which = rng.integers(0, 3, n)  # which expert is right for this window
+        sharp = np.clip(np.where(y == 1, 0.9, 0.1) + rng.normal(0, 0.05, n), 0, 1)
+        experts = np.where(which[:, None] == np.arange(3), sharp[:, None], rng.random((n, 3)))
+        states = np.column_stack([np.eye(3)[which], experts]).astype(np.float32)
+        return Experience(states, experts, y)
+
+    train, test = three(3000), three(1000)
+    settings = agent(steps=800, eval_every=50, epsilon_decay_steps=500, batch_size=128)
+    q, _ = train_dqn(train, train, settings, seed=0)
+    chosen = choose_weights(q, test.states, weight_grid(settings.num_actions, 3))
+    which = test.states[:, :3].argmax(axis=1)
+    for expert in range(3):
+        assert chosen[which == expert, expert].mean() > 0.8, expert
+    np.testing.assert_allclose(chosen.sum(axis=1), 1.0)
+
+
+def test_the_weight_grid_is_every_step_on_the_simplex() -> None:
+    two = weight_grid(5, 2)
+    np.testing.assert_array_equal(two, [[0, 1], [0.25, 0.75], [0.5, 0.5], [0.75, 0.25], [1, 0]])
+    three = weight_grid(11, 3)
+    assert three.shape == (66, 3)  # (levels + 1) choose 2
+    np.testing.assert_allclose(three.sum(axis=1), 1.0)
+    assert len({tuple(np.round(row, 9)) for row in three}) == 66
+    assert ((three >= 0) & (three <= 1)).all()
+    assert {tuple(row) for row in np.eye(3)} <= {tuple(row) for row in three}  # each alone
+
+
+def test_fusing_is_the_weighted_sum_per_window() -> None:
+    experts = np.array([[0.2, 0.8, 1.0], [1.0, 0.0, 0.5]])
+    np.testing.assert_allclose(fuse(experts, np.array([0.5, 0.5, 0.0])), [0.5, 0.5])
+    np.testing.assert_allclose(fuse(experts, np.array([[0, 0, 1.0], [1.0, 0, 0]])), [1.0, 1.0])
 
 
 def test_states_beyond_the_training_range_act_like_its_edge() -> None:

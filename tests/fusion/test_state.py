@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from kdgat.errors import KdgatError
 from kdgat.fusion import state
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.store import open_store
@@ -68,6 +71,29 @@ def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
     assert columns["s_vgae"].tolist() == [0.5, 90.0, 90.0]  # the raw score rides along
     assert set(columns) == {*state.FEATURES, "s_vgae", "y", "attack_code"}
     assert len(state.FEATURES) == 12
+
+
+def test_the_state_holds_the_window_statistics_only_when_they_are_fused() -> None:
+    assert state.state_features(("gat", "vgae")) == state.FEATURES
+    assert state.state_features(("gat", "vgae", "window_gbt")) == (
+        *state.FEATURES,
+        "s_gbt",
+        "s_gbt_cal",
+    )
+    columns = state.gbt_columns(np.array([-1.0, 0.0, 3.0]), 0.0, np.arange(5.0))
+    assert columns["s_gbt_cal"].tolist() == pytest.approx(
+        [1 / (1 + np.exp(0.5)), 0.5, 1 / (1 + np.exp(-1.5))]
+    )
+
+
+def test_a_state_file_without_a_fused_experts_column_names_the_stage(tmp_path: Path) -> None:
+    path = tmp_path / "val.parquet"
+    pq.write_table(
+        pa.table({name: np.zeros(2, np.float32) for name in (*state.FEATURES, "y")}), path
+    )
+    assert len(state.read_state(path, ("gat", "vgae"))) == 2
+    with pytest.raises(KdgatError, match=r"no column 's_gbt'.*dvc repro fusion_state"):
+        state.read_state(path, ("gat", "vgae", "window_gbt"))
 
 
 def test_relative_columns_take_ratios_of_errors_and_differences_of_latents() -> None:

@@ -9,22 +9,25 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kdgat.fusion.dqn import Experience, alpha_grid
-from kdgat.fusion.static import Stacker, fit_stacker, selection_set, tune_alpha
+from kdgat.fusion.dqn import Experience, weight_grid
+from kdgat.fusion.static import Stacker, fit_stacker, selection_set, tune_weights
 
 
-def experience(y: np.ndarray, p_gat: np.ndarray, s_vgae: np.ndarray) -> Experience:
-    states = np.column_stack([p_gat, s_vgae]).astype(np.float32)
-    return Experience(states, p_gat, s_vgae, y)
+def experience(y: np.ndarray, *scores: np.ndarray) -> Experience:
+    experts = np.column_stack(scores)
+    return Experience(experts.astype(np.float32), experts, y)
 
 
-def test_tuned_alpha_follows_the_informative_model() -> None:
+def test_tuned_weights_follow_the_informative_model() -> None:
     rng = np.random.default_rng(0)
     y = (rng.random(400) < 0.4).astype(np.int64)
     informative = np.clip(y + rng.normal(0, 0.2, 400), 0, 1)
-    noise = rng.random(400)
-    assert tune_alpha(experience(y, informative, noise), alpha_grid(11), "max_f1") >= 0.9
-    assert tune_alpha(experience(y, noise, informative), alpha_grid(11), "max_f1") <= 0.1
+    noise, more_noise = rng.random(400), rng.random(400)
+    two = weight_grid(11, 2)
+    assert tune_weights(experience(y, informative, noise), two, "max_f1")[0] >= 0.9
+    assert tune_weights(experience(y, noise, informative), two, "max_f1")[0] <= 0.1
+    three = experience(y, noise, more_noise, informative)
+    assert tune_weights(three, weight_grid(11, 3), "max_f1")[2] >= 0.9
 
 
 def test_stacker_scores_rank_attacks_first() -> None:
@@ -56,6 +59,13 @@ def test_selection_uses_validation_when_it_has_both_classes() -> None:
     chosen, where = selection_set(val, train)
     assert where == "val"
     assert chosen is val
+
+
+def test_concatenated_experience_keeps_every_expert_column() -> None:
+    a = experience(np.array([0, 1]), np.zeros(2), np.ones(2), np.full(2, 0.5))
+    both = Experience.concatenate([a, a.head(1)])
+    assert both.experts.shape == (3, 3)
+    assert both.y.tolist() == [0, 1, 0]
 
 
 def test_selection_falls_back_to_train_and_val_when_validation_is_benign_only() -> None:

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.slow
 
 SCENARIOS = ["known_vehicle_known_attack", "unknown_vehicle_unknown_attack"]
 SPLITS = [TRAIN, VAL, *SCENARIOS]
+EXPERTS = ("gat", "vgae", "window_gbt")  # params.yaml's fusion.experts
+WEIGHTS = {f"{expert}_weight" for expert in EXPERTS}
 SINGLE = list(MODELS)  # every trained model: teachers, students, other classifiers
 FUSED = [f"fusion_{v}{s}" for s in ("", "_small") for v in ("dqn", "avg", "stack")]
 METRICS = {
@@ -74,12 +76,15 @@ def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Pat
     layout = Layout(evaluated)
     for pair in ("teacher", "student"):
         for split in SPLITS:
-            state = read_state(layout.state(DATASET, pair, split))
+            state = read_state(layout.state(DATASET, pair, split), EXPERTS)
             store = open_store(layout.store(DATASET, split))
             assert len(state) == len(store)
-            assert state.states.shape[1] == 12
-            assert (state.s_vgae >= 0).all()
-            assert (state.s_vgae <= 1).all()
+            assert state.states.shape[1] == 14  # the graph pair's 12, the trees' 2
+            assert state.experts.shape == (len(store), 3)
+            assert ((state.experts >= 0) & (state.experts <= 1)).all()
+            trees = pq.read_table(layout.model(DATASET, "window_gbt").scores).to_pandas()
+            scores = trees.loc[trees.split == split, "score"].to_numpy()
+            assert state.states[:, -2].tolist() == pytest.approx(scores.tolist())
 
 
 def test_each_capture_is_its_own_reference_across_train_and_val(evaluated: Path) -> None:
@@ -105,27 +110,31 @@ def test_evaluation_covers_every_model_scenario_and_metric(evaluated: Path) -> N
     assert {"vgae", "gat", "vgae_small", "gat_small"} <= set(evaluation)  # both pairs, at least
     for model, by_scenario in evaluation.items():
         assert list(by_scenario) == SCENARIOS, model
-        weighted = model.startswith(("fusion_dqn", "fusion_avg"))  # they weigh the GAT
+        weighted = model.startswith(("fusion_dqn", "fusion_avg"))  # they weigh the experts
         for m in by_scenario.values():
-            assert set(m) == METRICS | ({"gat_weight"} if weighted else set()), model
+            assert set(m) == METRICS | (WEIGHTS if weighted else set()), model
             assert m["tp"] + m["fp"] + m["tn"] + m["fn"] == m["graphs"] > 0
-            assert not weighted or 0 <= m["gat_weight"] <= 1
+            if weighted:
+                assert sum(m[w] for w in WEIGHTS) == pytest.approx(1.0)
     latency = read_timings(Layout(evaluated), DATASET)  # never in the hashed evaluation.json
     assert all(latency[model]["latency_ms"] > 0 for model in evaluation)
     known = SCENARIOS[0]
     assert evaluation["gat_small"][known]["params"] * 10 <= evaluation["gat"][known]["params"]
-    pair = evaluation["vgae"][known]["params"] + evaluation["gat"][known]["params"]
-    assert evaluation["fusion_avg"][known]["params"] == pair + 1
+    fused = sum(evaluation[m][known]["params"] for m in ("vgae", "gat", "window_gbt"))
+    assert evaluation["fusion_avg"][known]["params"] == fused + 1
     info = json.loads(Layout(evaluated).fusion(DATASET, "teacher").info.read_text())
-    assert evaluation["fusion_avg"][known]["gat_weight"] == pytest.approx(info["average_alpha"])
+    for expert, weight in info["average_weights"].items():
+        assert evaluation["fusion_avg"][known][f"{expert}_weight"] == pytest.approx(weight)
 
 
 def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path) -> None:
     for pair in ("teacher", "student"):
         info = json.loads(Layout(evaluated).fusion(DATASET, pair).info.read_text())
         assert info["selected_on"] in ("val", "train+val")
+        assert info["fitted_on"] == info["selected_on"]  # fusion.fit_on: val
         assert set(info["thresholds"]) == {"dqn", "avg", "stack"}
-        assert 0 <= info["average_alpha"] <= 1
+        assert info["experts"] == list(EXPERTS)
+        assert sum(info["average_weights"].values()) == pytest.approx(1.0)
         assert info["dqn"]["best_step"] > 0
 
 

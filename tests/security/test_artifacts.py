@@ -65,12 +65,18 @@ def test_a_whole_pickled_module_from_an_older_kdgat(tmp_path: Path) -> None:
         load_model(files)
 
 
-@pytest.mark.parametrize("artifact", ["dqn", "stacker"])
+@pytest.mark.parametrize("artifact", ["dqn", "info", "stacker"])
 def test_fusion_models(tmp_path: Path, artifact: str) -> None:
     files = FusionFiles(tmp_path)
-    write_json(files.info, {"average_alpha": 0.5})
+    experts = {
+        "experts": ["gat", "vgae"],
+        "levels": 3,
+        "average_weights": {"gat": 0.5, "vgae": 0.5},
+    }
+    # an older kdgat's fusion.json had one GAT weight and no experts
+    write_json(files.info, {"average_alpha": 0.5} if artifact == "info" else experts)
     plant(files.dqn, "torch")
-    if artifact == "stacker":  # a valid DQN, so the stacker is what gets read
+    if artifact != "dqn":  # a valid DQN, so the next file is what gets read
         q = QNetwork(state_dim=2, num_actions=3, hidden=4)
         torch.save({"arguments": q.arguments, "state_dict": q.state_dict()}, files.dqn)
     plant(files.stacker, "pickle")

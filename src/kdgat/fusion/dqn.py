@@ -1,16 +1,19 @@
-"""A DQN that picks, per window, how much to trust the GAT over the VGAE.
+"""A DQN that picks, per window, how far to trust each expert it fuses.
 
-The agent sees a window's fusion state and chooses one of K fusion weights
-``alpha`` in [0, 1]; the fused score is ``alpha * p_gat + (1 - alpha) * s_vgae``
-(the VGAE score calibrated to [0, 1]). Deep Q-learning (Mnih et al. 2015) with a
-replay buffer, a target network and double-DQN targets (van Hasselt et al.
-2016). Windows are independent, so the default ``gamma = 0`` makes this a
-contextual bandit; with ``gamma > 0`` the next state is the next window.
+The experts are per-window attack scores in [0, 1]: the GAT's probability, the
+VGAE's calibrated anomaly score and (by default) the window-statistics trees'
+calibrated score. The agent sees a window's fusion state and chooses one of K
+weight vectors on the simplex; the fused score is their weighted sum. Deep
+Q-learning (Mnih et al. 2015) with a replay buffer, a target network and
+double-DQN targets (van Hasselt et al. 2016). Windows are independent, so the
+default ``gamma = 0`` makes this a contextual bandit; with ``gamma > 0`` the next
+state is the next window.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,14 +24,26 @@ from torch import Tensor
 from kdgat.models.dqn import QNetwork
 
 
-def alpha_grid(num_actions: int) -> np.ndarray:
-    """The K fusion weights: 0, 1/(K-1), ..., 1."""
-    return np.linspace(0.0, 1.0, num_actions)
+def weight_grid(levels: int, experts: int) -> np.ndarray:
+    """Every weight vector ``[K, experts]`` with steps of 1/(levels-1) that sums to 1.
+
+    Ordered by the first expert's weight, then the next: for two experts row k is
+    ``(k/(levels-1), 1 - k/(levels-1))``.
+    """
+    step = levels - 1
+    rows = [
+        (*head, step - sum(head))
+        for head in itertools.product(range(levels), repeat=experts - 1)
+        if sum(head) <= step
+    ]
+    grid = np.asarray(rows, np.float64) / step
+    grid[:, -1] = 1.0 - grid[:, :-1].sum(axis=1)  # exact complements, as 1 - alpha
+    return grid
 
 
-def fuse(p_gat: np.ndarray, s_vgae: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
-    """``alpha * p_gat + (1 - alpha) * s_vgae`` (broadcasting)."""
-    return alpha * p_gat + (1.0 - alpha) * s_vgae
+def fuse(experts: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per window: the weighted sum of its expert scores (``weights``: ``[E]`` or ``[N, E]``)."""
+    return (experts * weights).sum(axis=-1)
 
 
 def class_weights(y: np.ndarray) -> np.ndarray:
@@ -48,15 +63,27 @@ def reward(fused: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Experience:
-    """What the agent learns from: states, the two scores it fuses, labels."""
+    """What the agent learns from: states, the expert scores it fuses, labels."""
 
     states: np.ndarray  # float32 [N, F]
-    p_gat: np.ndarray  # [N]
-    s_vgae: np.ndarray  # [N], calibrated to [0, 1]
+    experts: np.ndarray  # float64 [N, E], each in [0, 1]
     y: np.ndarray  # int [N]
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def head(self, n: int) -> Experience:
+        """The first ``n`` windows."""
+        return Experience(self.states[:n], self.experts[:n], self.y[:n])
+
+    @staticmethod
+    def concatenate(parts: list[Experience]) -> Experience:
+        """All windows of ``parts``, in order."""
+        return Experience(
+            np.concatenate([d.states for d in parts]),
+            np.concatenate([d.experts for d in parts]),
+            np.concatenate([d.y for d in parts]),
+        )
 
 
 @dataclass(frozen=True)
@@ -108,16 +135,16 @@ def epsilon(step: int, s: DQNSettings) -> float:
 
 
 @torch.no_grad()
-def choose_alpha(q: QNetwork, states: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """The greedy policy's fusion weight for every state."""
+def choose_weights(q: QNetwork, states: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The greedy policy's weight vector for every state: ``[N, E]``."""
     q.eval()
     actions = q(torch.as_tensor(states, dtype=torch.float32)).argmax(dim=-1).numpy()
-    return alphas[actions]
+    return grid[actions]
 
 
-def policy_value(q: QNetwork, data: Experience, alphas: np.ndarray, weights: np.ndarray) -> float:
+def policy_value(q: QNetwork, data: Experience, grid: np.ndarray, weights: np.ndarray) -> float:
     """Mean class-weighted reward of the greedy policy: the checkpoint criterion."""
-    fused = fuse(data.p_gat, data.s_vgae, choose_alpha(q, data.states, alphas))
+    fused = fuse(data.experts, choose_weights(q, data.states, grid))
     return float(reward(fused, data.y, weights).mean())
 
 
@@ -125,6 +152,8 @@ def train_dqn(
     train: Experience, select: Experience, s: DQNSettings, seed: int
 ) -> tuple[QNetwork, dict[str, float]]:
     """Train on ``train``; keep the network whose greedy policy is best on ``select``.
+
+    ``s.num_actions`` is the grid's levels per weight (``weight_grid``).
 
     Returns:
         The best network (eval mode) and a summary: best step, its value on
@@ -146,9 +175,9 @@ def _train(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
-    alphas = alpha_grid(s.num_actions)
+    grid = weight_grid(s.num_actions, train.experts.shape[1])
     weights = class_weights(train.y)
-    q = QNetwork(train.states.shape[1], s.num_actions, s.hidden)
+    q = QNetwork(train.states.shape[1], len(grid), s.hidden)
     q.fit_inputs(train.states)
     target = copy.deepcopy(q).eval()
     optimiser = torch.optim.Adam(q.parameters(), lr=s.lr)
@@ -157,12 +186,12 @@ def _train(
     best = (-np.inf, 0, copy.deepcopy(q.state_dict()))
     loss = torch.zeros(())
     for step in range(1, s.steps + 1):
-        _act(q, train, states, buffer, rng, alphas, weights, epsilon(step, s), s.batch_size)
+        _act(q, train, states, buffer, rng, grid, weights, epsilon(step, s), s.batch_size)
         loss = _learn(q, target, optimiser, buffer, generator, s)
         if step % s.target_update == 0:
             target.load_state_dict(q.state_dict())
         if step % s.eval_every == 0 or step == s.steps:
-            value = policy_value(q, select, alphas, class_weights(select.y))
+            value = policy_value(q, select, grid, class_weights(select.y))
             if value > best[0]:
                 best = (value, step, copy.deepcopy(q.state_dict()))
             q.train()
@@ -177,7 +206,7 @@ def _act(
     states: Tensor,
     buffer: ReplayBuffer,
     rng: np.random.Generator,
-    alphas: np.ndarray,
+    grid: np.ndarray,
     weights: np.ndarray,
     eps: float,
     n: int,
@@ -187,8 +216,8 @@ def _act(
     with torch.no_grad():
         greedy = q(states[i]).argmax(dim=-1).numpy()
     explore = rng.random(n) < eps
-    actions = np.where(explore, rng.integers(0, len(alphas), n), greedy)
-    r = reward(fuse(data.p_gat[i], data.s_vgae[i], alphas[actions]), data.y[i], weights)
+    actions = np.where(explore, rng.integers(0, len(grid), n), greedy)
+    r = reward(fuse(data.experts[i], grid[actions]), data.y[i], weights)
     following = (i + 1) % len(data)  # the next window: only matters when gamma > 0
     buffer.add(
         states[i],

@@ -1,9 +1,10 @@
 """The three fusion variants of one model pair, saved together and scoring together.
 
-``dqn``: the agent's per-window fusion weight; ``avg``: one tuned weight;
-``stack``: logistic regression over the state. On disk (one folder per pair):
-``dqn.pt`` (Q-network, tensors only), ``stacker.json`` (coefficients), ``fusion.json``
-(the average's weight, each variant's validation threshold, how it was chosen).
+``dqn``: the agent's per-window weight vector over the experts; ``avg``: one tuned
+weight vector; ``stack``: logistic regression over the state. On disk (one folder per
+pair): ``dqn.pt`` (Q-network, tensors only), ``stacker.json`` (coefficients),
+``fusion.json`` (the experts, the average's weights, each variant's validation
+threshold, how they were chosen).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from kdgat.errors import KdgatError
-from kdgat.fusion.dqn import Experience, alpha_grid, choose_alpha, fuse
+from kdgat.fusion.dqn import Experience, choose_weights, fuse, weight_grid
+from kdgat.fusion.state import EXPERT_SCORES
 from kdgat.fusion.static import Stacker
 from kdgat.io import read_json, write_json
 from kdgat.layout import FusionFiles
@@ -22,22 +24,42 @@ from kdgat.models.dqn import QNetwork
 from kdgat.models.weights import load_weights, rebuilding, save_weights
 
 VARIANTS = ("dqn", "avg", "stack")
-WEIGHTED = ("dqn", "avg")  # the variants that weigh the GAT against the VGAE
+WEIGHTED = ("dqn", "avg")  # the variants that weigh the experts (the stacker has no weights)
 
 
 class FusionModels:
-    """The three fusion variants of one pair, scoring a split's state."""
+    """The three fusion variants of one pair, scoring a split's state.
 
-    def __init__(self, q: QNetwork, alpha: float, stacker: Stacker) -> None:
-        self.q, self.alpha, self.stacker = q.eval(), alpha, stacker
-        self.alphas = alpha_grid(q.arguments["num_actions"])
+    ``experts``: the names of the fused scores, in the order of ``Experience.experts``;
+    ``levels``: the DQN's weight grid (``weight_grid``); ``average``: the avg's weights.
+    """
+
+    def __init__(
+        self,
+        q: QNetwork,
+        average: np.ndarray,
+        stacker: Stacker,
+        experts: tuple[str, ...],
+        levels: int,
+    ) -> None:
+        self.q, self.average, self.stacker = q.eval(), np.asarray(average, np.float64), stacker
+        self.experts, self.levels = experts, levels
+        self.grid = weight_grid(levels, len(experts))
 
     def save(self, files: FusionFiles, info: dict[str, Any]) -> None:
         """Write the three variants and ``info`` (which must hold their thresholds)."""
         files.dir.mkdir(parents=True, exist_ok=True)
         save_weights(files.dqn, {"arguments": self.q.arguments, "state_dict": self.q.state_dict()})
         write_json(files.stacker, self.stacker.to_json())
-        write_json(files.info, {"average_alpha": self.alpha, **info})
+        write_json(files.info, {**self.description(), **info})
+
+    def description(self) -> dict[str, Any]:
+        """What ``load`` needs beside the weights: experts, grid, the average's weights."""
+        return {
+            "experts": list(self.experts),
+            "levels": self.levels,
+            "average_weights": dict(zip(self.experts, self.average.tolist(), strict=True)),
+        }
 
     @classmethod
     def load(cls, files: FusionFiles) -> tuple[FusionModels, dict[str, Any]]:
@@ -50,43 +72,62 @@ class FusionModels:
             q = QNetwork(**saved["arguments"])
             q.load_state_dict(saved["state_dict"])
         info = read_json(files.info, f"run `{rebuild}`")
-        if not isinstance(info, dict) or not isinstance(info.get("average_alpha"), float):
-            raise KdgatError(f"{files.info}: holds no average_alpha; run `{rebuild}`")
-        return cls(q, info["average_alpha"], _read_stacker(files)), info
+        experts, levels, average = _description(info, files, rebuild)
+        models = cls(q, average, _read_stacker(files), experts, levels)
+        if len(models.grid) != saved["arguments"]["num_actions"]:
+            raise KdgatError(f"{files.dqn}: not the grid of {files.info}; run `{rebuild}`")
+        return models, info
 
     def score(self, variant: str, data: Experience) -> np.ndarray:
         """Fused attack scores of every window of ``data``."""
         if variant == "stack":
             return self.stacker.attack_probability(data.states)
-        return fuse(data.p_gat, data.s_vgae, self.gat_weight(variant, data))
+        return fuse(data.experts, self.weights(variant, data))
 
-    def gat_weight(self, variant: str, data: Experience) -> np.ndarray:
-        """Per window: the weight alpha the variant gives the GAT (the VGAE gets 1 - alpha).
+    def weights(self, variant: str, data: Experience) -> np.ndarray:
+        """Per window: the weight the variant gives each expert, ``[N, E]``.
 
-        The DQN chooses it per window, so its mean per scenario says how far it trusts
-        the GAT there; the average's is fixed. The stacker has none (a logistic model).
+        The DQN chooses them per window, so their mean per scenario says which expert it
+        trusts there; the average's are fixed. The stacker has none (a logistic model).
         """
         if variant == "dqn":
-            return choose_alpha(self.q, data.states, self.alphas)
+            return choose_weights(self.q, data.states, self.grid)
         if variant == "avg":
-            return np.full(len(data.y), self.alpha)
-        raise ValueError(f"fusion variant {variant!r} weighs no GAT score")
+            return np.tile(self.average, (len(data.y), 1))
+        raise ValueError(f"fusion variant {variant!r} weighs no experts")
 
-    def gat_weights(self, data: Experience) -> dict[str, np.ndarray]:
-        """``gat_weight`` of every variant that has one, by variant name."""
-        return {variant: self.gat_weight(variant, data) for variant in WEIGHTED}
+    def all_weights(self, data: Experience) -> dict[str, np.ndarray]:
+        """``weights`` of every variant that has them, by variant name."""
+        return {variant: self.weights(variant, data) for variant in WEIGHTED}
 
     def scores(
         self, data: Experience, weights: dict[str, np.ndarray] | None = None
     ) -> dict[str, np.ndarray]:
         """Fused scores of every variant, by variant name.
 
-        ``weights``: ``gat_weights(data)`` when the caller has them already (the DQN's
+        ``weights``: ``all_weights(data)`` when the caller has them already (the DQN's
         cost a forward pass).
         """
-        weights = self.gat_weights(data) if weights is None else weights
-        fused = {v: fuse(data.p_gat, data.s_vgae, weights[v]) for v in WEIGHTED}
+        weights = self.all_weights(data) if weights is None else weights
+        fused = {v: fuse(data.experts, weights[v]) for v in WEIGHTED}
         return {**fused, "stack": self.stacker.attack_probability(data.states)}
+
+
+def _description(
+    info: Any, files: FusionFiles, rebuild: str
+) -> tuple[tuple[str, ...], int, np.ndarray]:
+    """``fusion.json``'s experts, grid levels and average weights, checked."""
+    try:
+        experts = tuple(info["experts"])
+        average = np.array([float(info["average_weights"][name]) for name in experts])
+        levels = int(info["levels"])
+        if not experts or any(name not in EXPERT_SCORES for name in experts):
+            raise ValueError(f"unknown experts {experts}")
+    except (KeyError, TypeError, ValueError) as err:
+        raise KdgatError(
+            f"{files.info}: no valid experts, levels and average_weights ({err}); run `{rebuild}`"
+        ) from None
+    return experts, levels, average
 
 
 def _read_stacker(files: FusionFiles) -> Stacker:

@@ -13,6 +13,9 @@ VGAE never saw. Columns (one row per graph):
   means over nodes), differences to the reference;
 * ``p_gat``: the GAT's attack probability; ``gat_confidence``: 1 - normalised entropy;
 * ``agree``: 1 when both models, at their validation thresholds, decide alike;
+* ``s_gbt``: the window-statistics trees' score (``window_gbt``, re-baselined per
+  capture by its own stage); ``s_gbt_cal``: calibrated like the VGAE's. State
+  features only when ``window_gbt`` is among the fused experts;
 * ``s_vgae`` (the raw score, kept for inspection, not a feature),
   ``y`` and ``attack_code`` (labels, never a model input).
 """
@@ -50,6 +53,14 @@ FEATURES = (
     "gat_confidence",
     "agree",
 )
+GBT_FEATURES = ("s_gbt", "s_gbt_cal")
+# What each expert the fusion may weigh contributes: its score in [0, 1].
+EXPERT_SCORES = {"gat": "p_gat", "vgae": "s_vgae_cal", "window_gbt": "s_gbt_cal"}
+
+
+def state_features(experts: tuple[str, ...]) -> tuple[str, ...]:
+    """The state columns the fusion sees when it weighs ``experts``."""
+    return FEATURES + (GBT_FEATURES if "window_gbt" in experts else ())
 
 
 @torch.no_grad()
@@ -154,18 +165,35 @@ def state_columns(
     }
 
 
+def gbt_columns(
+    scores: np.ndarray, threshold: float, validation: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The window-statistics trees' columns of the state, from their scores on a split."""
+    return {
+        "s_gbt": scores.astype(np.float32),
+        "s_gbt_cal": calibrate(scores, threshold, validation).astype(np.float32),
+    }
+
+
 def _state_table(path: Path, columns: list[str]) -> pa.Table:
     if not path.is_file():
         raise KdgatError(f"{path}: not found; run `dvc repro fusion_state@<dataset>-<seed>`")
+    missing = sorted(set(columns) - set(pq.read_schema(path).names))
+    if missing:
+        raise KdgatError(
+            f"{path}: no column {missing[0]!r} (written by an older kdgat); "
+            "run `dvc repro fusion_state@<dataset>-<seed>`"
+        )
     return pq.read_table(path, columns=columns)
 
 
-def read_state(path: Path) -> Experience:
-    """A split's fusion state (one Parquet file) as the DQN and the static fusions take it."""
-    table = _state_table(path, [*FEATURES, "y"])
+def read_state(path: Path, experts: tuple[str, ...]) -> Experience:
+    """A split's fusion state (one Parquet file) as the fusions weighing ``experts`` take it."""
+    features = state_features(experts)
+    scores = [EXPERT_SCORES[name] for name in experts]
+    table = _state_table(path, list(dict.fromkeys([*features, *scores, "y"])))
     return Experience(
-        states=np.column_stack([table[name].to_numpy() for name in FEATURES]).astype(np.float32),
-        p_gat=table["p_gat"].to_numpy().astype(np.float64),
-        s_vgae=table["s_vgae_cal"].to_numpy().astype(np.float64),
+        states=np.column_stack([table[name].to_numpy() for name in features]).astype(np.float32),
+        experts=np.column_stack([table[name].to_numpy() for name in scores]).astype(np.float64),
         y=table["y"].to_numpy().astype(np.int64),
     )

@@ -1,6 +1,6 @@
 """Fusion baselines on the same state and splits as the DQN.
 
-* weighted average: one global ``alpha``, tuned on the selection set;
+* weighted average: one global weight vector, tuned on the selection set;
 * stacker: logistic regression over the whole state (class-balanced).
 """
 
@@ -17,19 +17,19 @@ from kdgat.evaluation.thresholds import ThresholdMethod, binary_metrics, choose_
 from kdgat.fusion.dqn import Experience, fuse
 
 
-def tune_alpha(data: Experience, alphas: np.ndarray, method: ThresholdMethod) -> float:
-    """The fusion weight whose fused score, at its own best threshold, has the highest F1.
+def tune_weights(data: Experience, grid: np.ndarray, method: ThresholdMethod) -> np.ndarray:
+    """The weight vector whose fused score, at its own best threshold, has the highest F1.
 
-    Ties go to the higher AUROC, then to the first (most VGAE-weighted) alpha.
+    Ties go to the higher AUROC, then to the first row of ``grid``.
     """
     best: tuple[float, float] = (-1.0, -1.0)
-    chosen = float(alphas[0])
-    for alpha in alphas:
-        fused = fuse(data.p_gat, data.s_vgae, float(alpha))
+    chosen = grid[0]
+    for weights in grid:
+        fused = fuse(data.experts, weights)
         m = binary_metrics(fused, data.y, choose_threshold(fused, data.y, method))
         key = (m["f1"], np.nan_to_num(m["auroc"]))
         if key > best:
-            best, chosen = key, float(alpha)
+            best, chosen = key, weights
     return chosen
 
 
@@ -90,10 +90,4 @@ def selection_set(val: Experience, train: Experience) -> tuple[Experience, str]:
     """
     if 0 < val.y.sum() < len(val):
         return val, "val"
-    merged = Experience(
-        np.concatenate([train.states, val.states]),
-        np.concatenate([train.p_gat, val.p_gat]),
-        np.concatenate([train.s_vgae, val.s_vgae]),
-        np.concatenate([train.y, val.y]),
-    )
-    return merged, "train+val"
+    return Experience.concatenate([train, val]), "train+val"

@@ -36,7 +36,6 @@ from kdgat.evaluation.operational import (
 )
 from kdgat.evaluation.plots import confusion_figure, write_curves
 from kdgat.evaluation.scoring import ms_per_graph, score_split
-from kdgat.fusion.dqn import Experience
 from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
 from kdgat.graphs.store import GraphStore, open_store
@@ -48,7 +47,7 @@ from kdgat.models.sizes import count_parameters
 from kdgat.pipeline import entry
 from kdgat.pipeline.models import MODELS, PAIRS
 from kdgat.pipeline.training import settings, store_meta
-from kdgat.timings import write_timings
+from kdgat.timings import read_timings, write_timings
 from kdgat.training.artifacts import load_model, read_threshold
 
 Scored = dict[str, tuple[np.ndarray, np.ndarray, float]]  # scenario -> (scores, labels, threshold)
@@ -83,7 +82,8 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     stores = {scenario: open_store(layout.store(dataset, scenario)) for scenario in scenarios}
     for name in MODELS:
         scored[name], costs[name] = _single(layout.model(dataset, name), name, stores, p)
-    weights: dict[str, dict[str, float]] = {}
+    scored["window_gbt"], costs["window_gbt"] = _baseline(layout, dataset, scenarios)
+    weights: dict[str, dict[str, dict[str, float]]] = {}
     for pair, members in PAIRS.items():
         pair_scored, pair_costs, pair_weights = _fusion(
             layout, dataset, pair, scenarios, costs, members, p
@@ -91,13 +91,10 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
         scored |= pair_scored
         costs |= pair_costs
         weights |= pair_weights
-    scored["window_gbt"], costs["window_gbt"] = _baseline(
-        layout.model(dataset, "window_gbt"), scenarios
-    )
     evaluation, per_attack = _results(layout, dataset, stores, scored, costs)
     for model, by_scenario in weights.items():
-        for scenario, weight in by_scenario.items():
-            evaluation[model][scenario]["gat_weight"] = weight
+        for scenario, by_expert in by_scenario.items():
+            evaluation[model][scenario] |= by_expert
     files = layout.evaluation(dataset)
     _plots(files, scored, evaluation)
     write_json(files.evaluation, json_ready(evaluation))
@@ -106,7 +103,7 @@ def evaluate(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     timings = {
         m: {"latency_ms": c.ms, "latency_ms_single": c.ms_single}
         for m, c in costs.items()
-        if np.isfinite(c.ms)  # the baseline's latency is its own stage's to record
+        if m != "window_gbt" and np.isfinite(c.ms)  # the baseline's is its own stage's
     }
     write_timings(layout, dataset, "evaluate", timings)
     return evaluation
@@ -204,27 +201,31 @@ def _fusion(
     costs: dict[str, Cost],
     members: tuple[str, str],
     p: Params,
-) -> tuple[dict[str, Scored], dict[str, Cost], dict[str, dict[str, float]]]:
-    """Every fusion variant of a pair: scores, costs and mean GAT weight per scenario.
+) -> tuple[dict[str, Scored], dict[str, Cost], dict[str, dict[str, dict[str, float]]]]:
+    """Every fusion variant of a pair: scores, costs and mean expert weights per scenario.
 
-    The costs are both models' plus the variant's own; the weight is the DQN's and the
-    average's alpha (the stacker has none).
+    The costs are the fused models' plus the variant's own; the weights
+    (``<expert>_weight``) are the DQN's and the average's (the stacker has none).
     """
     fusion, info = FusionModels.load(layout.fusion(dataset, pair))
     scored: dict[str, Scored] = {}
-    weights: dict[str, dict[str, float]] = {}
+    weights: dict[str, dict[str, dict[str, float]]] = {}
     for scenario in scenarios:
-        data = read_state(layout.state(dataset, pair, scenario))
-        alphas = fusion.gat_weights(data)
-        for variant, scores in fusion.scores(data, alphas).items():
+        data = read_state(layout.state(dataset, pair, scenario), fusion.experts)
+        chosen = fusion.all_weights(data)
+        for variant, scores in fusion.scores(data, chosen).items():
             name = f"fusion_{variant}{_suffix(pair)}"
             scored.setdefault(name, {})[scenario] = (scores, data.y, info["thresholds"][variant])
-        for variant, alpha in alphas.items():
-            mean = float(alpha.mean()) if len(alpha) else np.nan
-            weights.setdefault(f"fusion_{variant}{_suffix(pair)}", {})[scenario] = mean
-    state = read_state(layout.state(dataset, pair, scenarios[0]))
-    batch, single = _head(state, _batch_size(p, members[1])), _head(state, 1)
-    both = costs[members[0]] + costs[members[1]]
+        for variant, w in chosen.items():
+            means = w.mean(axis=0) if len(w) else np.full(len(fusion.experts), np.nan)
+            by_expert = zip(fusion.experts, means, strict=True)
+            weights.setdefault(f"fusion_{variant}{_suffix(pair)}", {})[scenario] = {
+                f"{expert}_weight": float(m) for expert, m in by_expert
+            }
+    state = read_state(layout.state(dataset, pair, scenarios[0]), fusion.experts)
+    batch, single = state.head(_batch_size(p, members[1])), state.head(1)
+    fused = [*members, "window_gbt"] if "window_gbt" in fusion.experts else members
+    both = sum((costs[m] for m in fused[1:]), costs[fused[0]])
     heads = {"dqn": count_parameters(fusion.q), "avg": 1, "stack": fusion.stacker.parameters}
     pair_costs = {
         f"fusion_{variant}{_suffix(pair)}": both
@@ -238,11 +239,8 @@ def _fusion(
     return scored, pair_costs, weights
 
 
-def _head(data: Experience, n: int) -> Experience:
-    return Experience(data.states[:n], data.p_gat[:n], data.s_vgae[:n], data.y[:n])
-
-
-def _baseline(model: ModelFiles, scenarios: list[str]) -> tuple[Scored, Cost]:
+def _baseline(layout: Layout, dataset: str, scenarios: list[str]) -> tuple[Scored, Cost]:
+    model = layout.model(dataset, "window_gbt")
     table = pq.read_table(model.scores).to_pandas()
     threshold = read_threshold(model)
     scored = {
@@ -254,8 +252,10 @@ def _baseline(model: ModelFiles, scenarios: list[str]) -> tuple[Scored, Cost]:
         for s in scenarios
     }
     card = json.loads(model.card.read_text())
-    # Its latency (statistics from Parquet, then trees) is measured by its own stage.
-    return scored, Cost(float("nan"), float("nan"), int(card.get("parameters", 0)))
+    # Its latency (statistics from Parquet, then trees) is measured by its own stage
+    # (NaN when that record is gone: timings live outside DVC).
+    ms = read_timings(layout, dataset).get("window_gbt", {}).get("latency_ms", float("nan"))
+    return scored, Cost(ms, ms, int(card.get("parameters", 0)))
 
 
 def _plots(files: EvaluationFiles, scored: dict[str, Scored], evaluation: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Stage ``fusion_state@<dataset>-<seed>``: both model pairs over every split -> each graph's state.
 
 Writes ``data/fusion/<dataset>/<pair>/<split>.parquet`` (``kdgat.fusion.state``),
-for the teacher pair and the student pair.
+for the teacher pair and the student pair, with the ``window_gbt`` stage's scores
+beside the graph models' (the fusion may weigh them as a third expert).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kdgat.config import Params
+from kdgat.errors import KdgatError
 from kdgat.evaluation.thresholds import choose_threshold
-from kdgat.fusion.state import model_outputs, relative_columns, state_columns
+from kdgat.fusion.state import gbt_columns, model_outputs, relative_columns, state_columns
 from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import replace_dir
 from kdgat.layout import VAL, Layout, state_file
@@ -36,6 +38,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     graphs = layout.graphs(dataset)
     stores = {split: open_store(graphs.store(split)) for split in graphs.splits()}
     summary: dict[str, Any] = {"graphs": {split: len(s) for split, s in stores.items()}}
+    gbt = _gbt_columns(layout, dataset, {split: len(s) for split, s in stores.items()})
     with replace_dir(layout.fusion_state(dataset), "fusion_state") as tmp:
         for pair, (vgae_name, gat_name) in PAIRS.items():
             vgae, _ = load_typed(layout.model(dataset, vgae_name), VGAE)
@@ -47,7 +50,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
                 _threshold(layout, dataset, gat_name),
             )
             for split, outputs in by_split.items():
-                columns = state_columns(outputs, thresholds, val["s_vgae_rel"])
+                columns = state_columns(outputs, thresholds, val["s_vgae_rel"]) | gbt[split]
                 path = state_file(tmp, pair, split)
                 path.parent.mkdir(exist_ok=True)
                 pq.write_table(pa.table(columns), path)
@@ -74,6 +77,25 @@ def _pair_outputs(
     ends = np.cumsum([len(s) for s in stores.values()])[:-1]
     pieces = {name: np.split(v, ends) for name, v in merged.items()}
     return {split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)}
+
+
+def _gbt_columns(
+    layout: Layout, dataset: str, sizes: dict[str, int]
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per split: the ``window_gbt`` columns of the state, from that stage's scores file."""
+    files = layout.model(dataset, "window_gbt")
+    stage = f"window_baseline@{layout.key(dataset)}"
+    table = pq.read_table(entry.require(files.scores, stage), columns=["split", "score"])
+    split, score = table["split"].to_numpy(zero_copy_only=False), table["score"].to_numpy()
+    scores = {name: score[split == name] for name in sizes}
+    for name, n in sizes.items():
+        if len(scores[name]) != n:  # one row per window, in the store's order
+            raise KdgatError(
+                f"{files.scores}: {len(scores[name])} scores for split {name!r} of "
+                f"{n} windows; run `dvc repro {stage}`"
+            )
+    threshold = read_threshold(files)
+    return {name: gbt_columns(s, threshold, scores[VAL]) for name, s in scores.items()}
 
 
 def _threshold(layout: Layout, dataset: str, name: str) -> float:

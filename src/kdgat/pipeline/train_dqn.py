@@ -1,7 +1,14 @@
 """Stage ``train_dqn@<dataset>-<seed>``: the DQN fusion agent and the static fusions per pair.
 
 Writes ``models/<dataset>/<seed>/fusion/<pair>/``: the DQN, the stacker and ``fusion.json``
-(the average's alpha, every variant's validation threshold, where choices were made).
+(the experts, the average's weights, every variant's validation threshold, where choices
+were made).
+
+By default (``fusion.fit_on: val``) every fusion learns from the validation split: the
+experts never trained on it, so it shows them as they are on new traffic. On the training
+windows the GAT is all but perfect, and an agent that learned there followed it onto a new
+vehicle where it was at chance. ``fit_on: train`` is the former behaviour (selection and
+thresholds on validation still).
 """
 
 from __future__ import annotations
@@ -10,10 +17,10 @@ from typing import Any
 
 from kdgat.config import DQNParams, Params
 from kdgat.evaluation.thresholds import choose_threshold
-from kdgat.fusion.dqn import DQNSettings, alpha_grid, train_dqn
+from kdgat.fusion.dqn import DQNSettings, train_dqn, weight_grid
 from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
-from kdgat.fusion.static import fit_stacker, selection_set, tune_alpha
+from kdgat.fusion.static import fit_stacker, selection_set, tune_weights
 from kdgat.io import replace_dir
 from kdgat.layout import TRAIN, VAL, FusionFiles, Layout
 from kdgat.pipeline import entry
@@ -21,7 +28,7 @@ from kdgat.pipeline.models import PAIRS
 
 
 def dqn_settings(d: DQNParams) -> DQNSettings:
-    """``dqn`` of params.yaml as the agent takes it (``alphas`` is its number of actions)."""
+    """``dqn`` of params.yaml as the agent takes it (``alphas``: levels per weight)."""
     return DQNSettings(num_actions=d.alphas, **d.model_dump(exclude={"alphas"}))
 
 
@@ -30,20 +37,23 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
     # The state folder is written whole or not at all: without it, say which stage makes it.
     entry.require(layout.fusion_state(dataset), f"fusion_state@{layout.key(dataset)}")
     s, method = dqn_settings(p.dqn), p.threshold.method
+    experts = tuple(p.fusion.experts)
     summary = {}
     with replace_dir(layout.fusion_models(dataset), "fusion_models") as tmp:
         for pair in PAIRS:
-            train = read_state(layout.state(dataset, pair, TRAIN))
-            val = read_state(layout.state(dataset, pair, VAL))
+            train = read_state(layout.state(dataset, pair, TRAIN), experts)
+            val = read_state(layout.state(dataset, pair, VAL), experts)
             select, where = selection_set(val, train)
-            q, dqn_summary = train_dqn(train, select, s, p.seed)
-            alpha = tune_alpha(select, alpha_grid(s.num_actions), method)
-            models = FusionModels(q, alpha, fit_stacker(train, p.seed))
+            fit, fitted_on = (select, where) if p.fusion.fit_on == "val" else (train, "train")
+            q, dqn_summary = train_dqn(fit, select, s, p.seed)
+            average = tune_weights(select, weight_grid(s.num_actions, len(experts)), method)
+            models = FusionModels(q, average, fit_stacker(fit, p.seed), experts, s.num_actions)
             thresholds = {
                 name: choose_threshold(score, val.y, method)
                 for name, score in models.scores(val).items()
             }
             summary[pair] = {
+                "fitted_on": fitted_on,
                 "selected_on": where,
                 "thresholds": thresholds,
                 "threshold_method": method,
@@ -51,7 +61,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
                 "parameters": sum(t.numel() for t in q.parameters()),
             }
             models.save(FusionFiles(tmp / pair), summary[pair])
-            summary[pair]["average_alpha"] = alpha
+            summary[pair] |= models.description()
     return summary
 
 
