@@ -225,7 +225,7 @@ class FusionParams(Frozen):
         0.1, gt=0, lt=1, description="VGAE outputs relative to this running quantile; null: off"
     )
     experts: list[Expert] = Field(["gat", "vgae", "window_gbt"], min_length=2)
-    fit_on: Literal["val", "train"] = "val"
+    fit_on: Literal["val", "train", "train+val"] = "val"
 
     @field_validator("experts")
     @classmethod

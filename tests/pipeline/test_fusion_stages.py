@@ -14,6 +14,7 @@ import pytest
 
 from kdgat.config import load_params
 from kdgat.errors import KdgatError
+from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
 from kdgat.graphs.store import open_store
 from kdgat.layout import TRAIN, VAL, Layout
@@ -167,3 +168,21 @@ def test_evaluate_before_fusion_says_which_stage_to_run(evaluated: Path, tmp_pat
     for stage in (train_dqn, evaluate):
         with pytest.raises(KdgatError, match=r"dvc repro fusion_state@tiny"):
             stage.run(DATASET, p, layout)
+
+
+@pytest.mark.parametrize(
+    ("fit_on", "experts"), [("train", ["gat", "vgae"]), ("train+val", list(EXPERTS))]
+)
+def test_the_fusions_learn_from_the_split_and_weigh_the_experts_params_name(
+    evaluated: Path, tmp_path: Path, fit_on: str, experts: list[str]
+) -> None:
+    trained, layout = Layout(evaluated), Layout(tmp_path)
+    layout.fusion_state(DATASET).parent.mkdir(parents=True)
+    layout.fusion_state(DATASET).symlink_to(trained.fusion_state(DATASET))
+    p = load_params(trained.params)
+    fusion = p.fusion.model_copy(update={"fit_on": fit_on, "experts": experts})
+    train_dqn.run(DATASET, p.model_copy(update={"fusion": fusion}), layout)
+    models, info = FusionModels.load(layout.fusion(DATASET, "student"))
+    assert (info["fitted_on"], info["experts"]) == (fit_on, experts)
+    data = read_state(trained.state(DATASET, "student", VAL), tuple(experts))
+    assert models.weights("dqn", data).shape == (len(data), len(experts))

@@ -7,8 +7,8 @@ were made).
 By default (``fusion.fit_on: val``) every fusion learns from the validation split: the
 experts never trained on it, so it shows them as they are on new traffic. On the training
 windows the GAT is all but perfect, and an agent that learned there followed it onto a new
-vehicle where it was at chance. ``fit_on: train`` is the former behaviour (selection and
-thresholds on validation still).
+vehicle where it was at chance. ``fit_on: train`` is the former behaviour, ``train+val``
+both (selection and thresholds stay on validation).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from kdgat.config import DQNParams, Params
 from kdgat.evaluation.thresholds import choose_threshold
-from kdgat.fusion.dqn import DQNSettings, train_dqn, weight_grid
+from kdgat.fusion.dqn import DQNSettings, Experience, train_dqn, weight_grid
 from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
 from kdgat.fusion.static import fit_stacker, selection_set, tune_weights
@@ -44,7 +44,7 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
             train = read_state(layout.state(dataset, pair, TRAIN), experts)
             val = read_state(layout.state(dataset, pair, VAL), experts)
             select, where = selection_set(val, train)
-            fit, fitted_on = (select, where) if p.fusion.fit_on == "val" else (train, "train")
+            fit, fitted_on = _fit_set(p.fusion.fit_on, train, val, (select, where))
             q, dqn_summary = train_dqn(fit, select, s, p.seed)
             average = tune_weights(select, weight_grid(s.num_actions, len(experts)), method)
             models = FusionModels(q, average, fit_stacker(fit, p.seed), experts, s.num_actions)
@@ -63,6 +63,17 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
             models.save(FusionFiles(tmp / pair), summary[pair])
             summary[pair] |= models.description()
     return summary
+
+
+def _fit_set(
+    fit_on: str, train: Experience, val: Experience, selection: tuple[Experience, str]
+) -> tuple[Experience, str]:
+    """What the fusions learn from (``fusion.fit_on``), and its name for ``fusion.json``."""
+    if fit_on == "val":
+        return selection  # validation, or train+val where it lacks a class
+    if fit_on == "train":
+        return train, "train"
+    return Experience.concatenate([train, val]), "train+val"
 
 
 def main(argv: list[str] | None = None) -> None:
