@@ -186,3 +186,20 @@ def test_the_fusions_learn_from_the_split_and_weigh_the_experts_params_name(
     assert (info["fitted_on"], info["experts"]) == (fit_on, experts)
     data = read_state(trained.state(DATASET, "student", VAL), tuple(experts))
     assert models.weights("dqn", data).shape == (len(data), len(experts))
+
+
+def test_window_scores_that_miss_a_window_stop_the_state_naming_their_stage(
+    evaluated: Path, tmp_path: Path
+) -> None:
+    trained, layout = Layout(evaluated), Layout(tmp_path)
+    layout.graphs(DATASET).dir.parent.mkdir(parents=True)
+    layout.graphs(DATASET).dir.symlink_to(trained.graphs(DATASET).dir)
+    shutil.copytree(
+        trained.model(DATASET, "window_gbt").dir, layout.model(DATASET, "window_gbt").dir
+    )
+    scores = layout.model(DATASET, "window_gbt").scores
+    pq.write_table(pq.read_table(scores).slice(1), scores)  # the first window's row is gone
+    with pytest.raises(
+        KdgatError, match=r"scores for split 'train'.*dvc repro window_baseline@tiny"
+    ):
+        fusion_state.run(DATASET, load_params(trained.params), layout)
