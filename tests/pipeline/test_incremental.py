@@ -38,6 +38,7 @@ UPSTREAM_OF_DQN = [
     "train_vgae",
     "train_gat",
     "distill",
+    "window_baseline",  # the fusion weighs its scores
     "fusion_state",
     "train_dqn",
 ]
