@@ -31,14 +31,9 @@ def weight_grid(levels: int, experts: int) -> np.ndarray:
     ``(k/(levels-1), 1 - k/(levels-1))``.
     """
     step = levels - 1
-    rows = [
-        (*head, step - sum(head))
-        for head in itertools.product(range(levels), repeat=experts - 1)
-        if sum(head) <= step
-    ]
-    grid = np.asarray(rows, np.float64) / step
-    grid[:, -1] = 1.0 - grid[:, :-1].sum(axis=1)  # exact complements, as 1 - alpha
-    return grid
+    heads = [h for h in itertools.product(range(levels), repeat=experts - 1) if sum(h) <= step]
+    first = np.asarray(heads, np.float64).reshape(len(heads), experts - 1) / step
+    return np.column_stack([first, 1.0 - first.sum(axis=1)])  # exact complements, as 1 - alpha
 
 
 def fuse(experts: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -224,11 +224,11 @@ def _fusion(
             }
     state = read_state(layout.state(dataset, pair, scenarios[0]), fusion.experts)
     batch, single = state.head(_batch_size(p, members[1])), state.head(1)
-    fused = [*members, "window_gbt"] if "window_gbt" in fusion.experts else members
-    both = sum((costs[m] for m in fused[1:]), costs[fused[0]])
+    fused = [*members, "window_gbt"] if "window_gbt" in fusion.experts else list(members)
+    inputs = sum((costs[m] for m in fused[1:]), costs[fused[0]])
     heads = {"dqn": count_parameters(fusion.q), "avg": 1, "stack": fusion.stacker.parameters}
     pair_costs = {
-        f"fusion_{variant}{_suffix(pair)}": both
+        f"fusion_{variant}{_suffix(pair)}": inputs
         + Cost(
             ms_per_item(partial(fusion.score, variant, batch), len(batch)),
             ms_per_item(partial(fusion.score, variant, single), 1),
