@@ -197,8 +197,8 @@ def artifacts() -> Path:
 class Page:
     """A browser page that records console errors and every requested URL."""
 
-    def __init__(self, browser: Any, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+    def __init__(self, browser: Any, url: str, width: int = 1280) -> None:
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", self._console)
@@ -257,6 +257,19 @@ def test_every_page_loads_offline_and_draws_its_charts(
     for chart in CHARTS[name]:
         marks = len(page.page.query_selector_all(MARKS.format(chart=chart)))
         assert marks > 0, f"{name}: chart {chart} drew no marks"
+    page.page.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_draws_on_a_phone_screen_without_errors(
+    name: str, browser: Any, site: str
+) -> None:
+    """Narrower than a chart's margins (CI saw Framework's width at 0 once): no negative rects."""
+    page = Page(browser, f"{site}/{name}.html", width=320)
+    for chart in CHARTS[name]:
+        page.page.wait_for_selector(f"figure[data-chart={chart}] svg", timeout=30_000)
+    page.settle()
+    assert page.errors == []
     page.page.close()
 
 

@@ -50,6 +50,10 @@ export function table(rows, columns, {id} = {}) {
   return node;
 }
 
+// Framework's reactive `width` can be 0 on a page's first render (seen in CI's Chromium), and a
+// plot narrower than its margins draws rects of negative width; never go below a readable width.
+export const plotWidth = (width) => Math.max(width, 640);
+
 // A chart in a figure the browser test can find (data-chart) with a caption.
 export function chart(name, plot, caption) {
   const figure = document.createElement("figure");
