@@ -224,6 +224,9 @@ class FusionParams(Frozen):
     reference_quantile: float | None = Field(
         0.1, gt=0, lt=1, description="VGAE outputs relative to this running quantile; null: off"
     )
+    gat_reference_quantile: float | None = Field(
+        0.02, gt=0, lt=1, description="GAT log-odds relative to this running quantile; null: off"
+    )
     experts: list[Expert] = Field(["gat", "vgae", "window_gbt"], min_length=2)
     fit_on: Literal["val", "train", "train+val"] = "val"
 

@@ -61,16 +61,22 @@ def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
         "s_vgae": np.array([0.5, 90.0, 90.0]),
         **{name: np.zeros(3) for name in state.LOG_TERMS[1:] + state.SIGNED_TERMS},
         "p_gat": np.array([0.1, 0.9, 0.2]),
+        "gat_log_odds": np.array([-2.0, 2.0, -1.0]),
         "y": np.array([0, 1, 1]),
         "attack_code": np.array([0, 1, 1]),
     }
     capture, start = np.zeros(3, np.int32), np.arange(3)
-    raw |= state.relative_columns(raw, capture, start, q=None)  # no reference: log scores
-    columns = state.state_columns(raw, thresholds=(1.0, 0.5), validation_scores=np.arange(5.0))
+    raw |= state.relative_columns(raw, capture, start, q=None, q_gat=None)  # no reference
+    validation = {"s_vgae_rel": np.arange(5.0), "gat_rel": np.arange(5.0)}
+    thresholds = {"s_vgae_rel": 1.0, "gat_rel": 2.0, "p_gat": 0.5}
+    columns = state.state_columns(raw, thresholds, validation)
     assert columns["agree"].tolist() == [1.0, 1.0, 0.0]
+    assert columns["s_gat_cal"].tolist() == pytest.approx(
+        [1 / (1 + np.exp(2)), 0.5, 1 / (1 + np.exp(1.5))]
+    )
     assert columns["s_vgae"].tolist() == [0.5, 90.0, 90.0]  # the raw score rides along
     assert set(columns) == {*state.FEATURES, "s_vgae", "y", "attack_code"}
-    assert len(state.FEATURES) == 12
+    assert len(state.FEATURES) == 14
 
 
 def test_the_state_holds_the_window_statistics_only_when_they_are_fused() -> None:
@@ -97,9 +103,23 @@ def test_a_state_file_without_a_fused_experts_column_names_the_stage(tmp_path: P
 
 
 def test_relative_columns_take_ratios_of_errors_and_differences_of_latents() -> None:
-    raw = {name: np.array([2.0, 8.0]) for name in state.LOG_TERMS + state.SIGNED_TERMS}
+    raw = {name: np.array([2.0, 8.0]) for name in (*state.LOG_TERMS, *state.SIGNED_TERMS)}
+    raw["gat_log_odds"] = np.array([2.0, 8.0])
     capture, start = np.zeros(2, np.int32), np.arange(2)
-    rel = state.relative_columns(raw, capture, start, q=0.5)
+    rel = state.relative_columns(raw, capture, start, q=0.5, q_gat=0.5)
     assert rel["s_vgae_rel"].tolist() == pytest.approx([0.0, np.log(8 / np.sqrt(16))])
     assert rel["mu_norm_rel"].tolist() == pytest.approx([0.0, 3.0])  # 8 - median(2, 8)
-    assert {f"{n}_rel" for n in state.LOG_TERMS + state.SIGNED_TERMS} == set(rel)
+    assert rel["gat_rel"].tolist() == pytest.approx([0.0, 3.0])  # log-odds: differences
+    assert {f"{n}_rel" for n in state.LOG_TERMS + state.SIGNED_TERMS} | {"gat_rel"} == set(rel)
+
+
+def test_a_gat_that_calls_a_whole_new_vehicle_attack_still_flags_only_its_attacks() -> None:
+    """Every window's log-odds high (a vehicle the GAT never saw), attacks higher still."""
+    log_odds = np.array([6.0, 6.5, 5.8, 14.0, 13.5, 6.2, 6.1, 14.2])
+    attack = log_odds > 10
+    raw = {name: np.ones(8) for name in (*state.LOG_TERMS, *state.SIGNED_TERMS)}
+    raw["gat_log_odds"] = log_odds
+    capture, start = np.zeros(8, np.int32), np.arange(8)
+    rel = state.relative_columns(raw, capture, start, q=0.1, q_gat=0.02)["gat_rel"]
+    assert np.all(log_odds > 0)  # the GAT's own threshold (p 0.5) flags every window
+    assert rel[attack].min() > 7 > 1 > rel[~attack].max()  # against the capture: attacks only

@@ -80,7 +80,7 @@ def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Pat
             state = read_state(layout.state(DATASET, pair, split), EXPERTS)
             store = open_store(layout.store(DATASET, split))
             assert len(state) == len(store)
-            assert state.states.shape[1] == 14  # the graph pair's 12, the trees' 2
+            assert state.states.shape[1] == 16  # the graph pair's 14, the trees' 2
             assert state.experts.shape == (len(store), 3)
             assert ((state.experts >= 0) & (state.experts <= 1)).all()
             trees = pq.read_table(layout.model(DATASET, "window_gbt").scores).to_pandas()
@@ -91,18 +91,18 @@ def test_state_has_a_row_per_graph_for_both_pairs_and_every_split(evaluated: Pat
 def test_each_capture_is_its_own_reference_across_train_and_val(evaluated: Path) -> None:
     """A capture's first window (train and val together, in time order) is its reference."""
     layout = Layout(evaluated)
-    rows: list[tuple[int, int, float]] = []
+    rows: list[tuple[int, int, tuple[float, float]]] = []
     for split in SPLITS:
         table = pq.read_table(layout.state(DATASET, "teacher", split))
         graphs = open_store(layout.store(DATASET, split)).arrays
-        s_vgae_rel = table["s_vgae_rel"].to_numpy().tolist()
-        rows += zip(graphs.capture.tolist(), graphs.start.tolist(), s_vgae_rel, strict=True)
-    first: dict[int, tuple[int, float]] = {}
-    for capture, start, relative in rows:
+        relative = zip(table["s_vgae_rel"].to_pylist(), table["gat_rel"].to_pylist(), strict=True)
+        rows += zip(graphs.capture.tolist(), graphs.start.tolist(), relative, strict=True)
+    first: dict[int, tuple[int, tuple[float, float]]] = {}
+    for capture, start, both in rows:
         if capture not in first or start < first[capture][0]:
-            first[capture] = (start, relative)
+            first[capture] = (start, both)
     assert len(first) > 2
-    assert all(relative == 0 for _, relative in first.values())
+    assert all(both == (0, 0) for _, both in first.values())
 
 
 def test_evaluation_covers_every_model_scenario_and_metric(evaluated: Path) -> None:

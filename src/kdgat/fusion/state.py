@@ -1,9 +1,9 @@
 """The fusion state of every graph: what the VGAE and the GAT say about it.
 
 Computed once per split by running both models of a pair over the graph store
-in batches. Every VGAE column is measured against its capture's running reference
-(``kdgat.fusion.capture_reference``), so the state means the same on a vehicle the
-VGAE never saw. Columns (one row per graph):
+in batches. Every VGAE column, and the GAT's log-odds, are measured against their
+capture's running reference (``kdgat.fusion.capture_reference``), so the state means
+the same on a vehicle the models never saw. Columns (one row per graph):
 
 * ``s_vgae_rel``: the VGAE's composite anomaly score, log ratio to the reference;
   ``err_features_rel``, ``err_ids_rel``, ``err_neighbours_rel``, ``err_kl_rel``:
@@ -12,6 +12,10 @@ VGAE never saw. Columns (one row per graph):
 * ``mu_norm_rel``, ``mu_std_rel``, ``logstd_mean_rel``: latent statistics (graph
   means over nodes), differences to the reference;
 * ``p_gat``: the GAT's attack probability; ``gat_confidence``: 1 - normalised entropy;
+* ``gat_rel``: the GAT's attack log-odds minus the running reference; ``s_gat_cal``: it,
+  calibrated like the VGAE's, the GAT score the fusions weigh. On a vehicle it never saw
+  the GAT can call every window an attack (``lovo_set03b``) while still ranking the
+  attacks first; the capture's own reference removes that offset;
 * ``agree``: 1 when both models, at their validation thresholds, decide alike;
 * ``s_gbt``: the window-statistics trees' score (``window_gbt``, re-baselined per
   capture by its own stage); ``s_gbt_cal``: calibrated like the VGAE's. State
@@ -39,7 +43,7 @@ from kdgat.fusion.dqn import Experience
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.loader import GraphLoader
 from kdgat.graphs.store import GraphStore
-from kdgat.models.classifier import GraphClassifier
+from kdgat.models.classifier import GraphClassifier, attack_log_odds
 from kdgat.models.vgae import VGAE, anomaly_score
 from kdgat.progress import bar
 
@@ -51,11 +55,13 @@ FEATURES = (
     *(f"{name}_rel" for name in LOG_TERMS[1:] + SIGNED_TERMS),
     "p_gat",
     "gat_confidence",
+    "gat_rel",
+    "s_gat_cal",
     "agree",
 )
 GBT_FEATURES = ("s_gbt", "s_gbt_cal")
 # What each expert the fusion may weigh contributes: its score in [0, 1].
-EXPERT_SCORES = {"gat": "p_gat", "vgae": "s_vgae_cal", "window_gbt": "s_gbt_cal"}
+EXPERT_SCORES = {"gat": "s_gat_cal", "vgae": "s_vgae_cal", "window_gbt": "s_gbt_cal"}
 
 
 def state_features(experts: tuple[str, ...]) -> tuple[str, ...]:
@@ -80,6 +86,7 @@ def model_outputs(
     loader = GraphLoader(store, INFERENCE_BATCH)
     for batch in bar_over(loader, desc):
         out, errors = vgae.errors(batch)
+        logits = classifier.logits(batch)
         pooled = {
             "mu_norm": out.mu.norm(dim=-1),
             "mu_std": out.mu.std(dim=-1),
@@ -92,7 +99,8 @@ def model_outputs(
                 name: scatter(v, batch.batch, dim=0, dim_size=batch.num_graphs, reduce="mean")
                 for name, v in pooled.items()
             },
-            "p_gat": classifier.attack_probability(batch),
+            "p_gat": logits.softmax(dim=-1)[:, 1],
+            "gat_log_odds": attack_log_odds(logits),
             "y": batch.y,
             "attack_code": batch.attack_code,
         }
@@ -110,10 +118,10 @@ def bar_over(loader: GraphLoader, desc: str) -> Iterator[Batch]:
 
 
 def calibrate(scores: np.ndarray, threshold: float, validation: np.ndarray) -> np.ndarray:
-    """VGAE scores mapped to [0, 1]: 0.5 at the validation threshold, logistic around it.
+    """Scores mapped to [0, 1]: 0.5 at the validation threshold, logistic around it.
 
     The slope's unit is the interquartile range of the validation scores, so the
-    mapping is scale-free (the raw composite error has no natural unit) and a
+    mapping is scale-free (the VGAE's composite error has no natural unit) and a
     window one IQR above the threshold scores about 0.73.
     """
     q25, q75 = np.percentile(validation, [25, 75])
@@ -130,30 +138,41 @@ def binary_entropy_confidence(p: np.ndarray) -> np.ndarray:
 
 
 def relative_columns(
-    raw: dict[str, np.ndarray], capture: np.ndarray, start: np.ndarray, q: float | None
+    raw: dict[str, np.ndarray],
+    capture: np.ndarray,
+    start: np.ndarray,
+    q: float | None,
+    q_gat: float | None,
 ) -> dict[str, np.ndarray]:
-    """``<name>_rel`` for every VGAE output: its distance to the capture's running reference."""
-    return {
+    """``<name>_rel`` of every VGAE output and ``gat_rel``: distances to the capture's reference.
+
+    The reference is the running ``q``-quantile, ``q_gat`` for the GAT's log-odds.
+    """
+    vgae = {
         f"{name}_rel": relative(raw[name], capture, start, q, log=name in LOG_TERMS)
         for name in LOG_TERMS + SIGNED_TERMS
     }
+    return vgae | {"gat_rel": relative(raw["gat_log_odds"], capture, start, q_gat, log=False)}
 
 
 def state_columns(
     raw: dict[str, np.ndarray],
-    thresholds: tuple[float, float],
-    validation_scores: np.ndarray,
+    thresholds: dict[str, float],
+    validation: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """The full state (module docstring) from ``model_outputs`` plus ``relative_columns``.
 
-    ``thresholds``: the relative VGAE score's and the GAT's, both from validation;
-    ``validation_scores``: the relative VGAE scores of the validation split.
+    ``thresholds``: validation thresholds of ``s_vgae_rel``, ``gat_rel`` and ``p_gat`` (the
+    GAT's own); ``validation``: the validation split's columns, whose spread calibrates.
     """
-    vgae_threshold, gat_threshold = thresholds
-    flagged_vgae = raw["s_vgae_rel"] >= vgae_threshold
-    flagged_gat = raw["p_gat"] >= gat_threshold
+    flagged_vgae = raw["s_vgae_rel"] >= thresholds["s_vgae_rel"]
+    flagged_gat = raw["p_gat"] >= thresholds["p_gat"]
+    calibrated = {
+        f"s_{model}_cal": calibrate(raw[name], thresholds[name], validation[name])
+        for model, name in (("vgae", "s_vgae_rel"), ("gat", "gat_rel"))
+    }
     derived = {
-        "s_vgae_cal": calibrate(raw["s_vgae_rel"], vgae_threshold, validation_scores),
+        **calibrated,
         "gat_confidence": binary_entropy_confidence(raw["p_gat"]),
         "agree": (flagged_vgae == flagged_gat).astype(np.float32),
     }

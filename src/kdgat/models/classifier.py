@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
@@ -20,3 +21,13 @@ class GraphClassifier(nn.Module):
     def attack_probability(self, batch: Batch) -> Tensor:
         """Per graph: the softmax probability of the attack class (index 1)."""
         return self.logits(batch).softmax(dim=-1)[:, 1]
+
+
+def attack_log_odds(logits: Tensor) -> Tensor:
+    """Per graph: log(p / (1 - p)) of the attack class (index 1), from class logits.
+
+    Exact where the probability rounds to 1 in float32 (a confident GAT's usual case).
+    """
+    log_p = logits.log_softmax(dim=-1)
+    others = torch.cat([log_p[:, :1], log_p[:, 2:]], dim=-1).logsumexp(dim=-1)
+    return log_p[:, 1] - others

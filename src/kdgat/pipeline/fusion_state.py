@@ -45,16 +45,17 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
             gat, _ = load_typed(layout.model(dataset, gat_name), GraphClassifier)
             by_split = _pair_outputs(vgae, gat, stores, p, f"{pair} pair ({vgae_name}, {gat_name})")
             val = by_split[VAL]
-            thresholds = (
-                choose_threshold(val["s_vgae_rel"], val["y"], p.threshold.method),
-                _threshold(layout, dataset, gat_name),
-            )
+            thresholds = {
+                name: choose_threshold(val[name], val["y"], p.threshold.method)
+                for name in ("s_vgae_rel", "gat_rel")
+            } | {"p_gat": _threshold(layout, dataset, gat_name)}
             for split, outputs in by_split.items():
-                columns = state_columns(outputs, thresholds, val["s_vgae_rel"]) | gbt[split]
+                columns = state_columns(outputs, thresholds, val) | gbt[split]
                 path = state_file(tmp, pair, split)
                 path.parent.mkdir(exist_ok=True)
                 pq.write_table(pa.table(columns), path)
-            summary[f"{pair}_vgae_rel_threshold"] = thresholds[0]
+            summary[f"{pair}_vgae_rel_threshold"] = thresholds["s_vgae_rel"]
+            summary[f"{pair}_gat_rel_threshold"] = thresholds["gat_rel"]
     return summary
 
 
@@ -73,7 +74,10 @@ def _pair_outputs(
     merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     capture = np.concatenate([s.arrays.capture for s in stores.values()])
     start = np.concatenate([s.arrays.start for s in stores.values()])
-    merged |= relative_columns(merged, capture, start, p.fusion.reference_quantile)
+    q = p.fusion
+    merged |= relative_columns(
+        merged, capture, start, q.reference_quantile, q.gat_reference_quantile
+    )
     ends = np.cumsum([len(s) for s in stores.values()])[:-1]
     pieces = {name: np.split(v, ends) for name, v in merged.items()}
     return {split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)}
