@@ -74,10 +74,8 @@ def _pair_outputs(
     merged = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     capture = np.concatenate([s.arrays.capture for s in stores.values()])
     start = np.concatenate([s.arrays.start for s in stores.values()])
-    q = p.fusion
-    merged |= relative_columns(
-        merged, capture, start, q.reference_quantile, q.gat_reference_quantile
-    )
+    quantiles = p.fusion.reference_quantile, p.fusion.gat_reference_quantile
+    merged |= relative_columns(merged, capture, start, *quantiles)
     ends = np.cumsum([len(s) for s in stores.values()])[:-1]
     pieces = {name: np.split(v, ends) for name, v in merged.items()}
     return {split: {name: v[i] for name, v in pieces.items()} for i, split in enumerate(stores)}
