@@ -221,6 +221,12 @@ class Page:
             ROWS_JS,
         )
 
+    def draw(self, charts: list[str]) -> None:
+        """Wait until every chart has its SVG and the page is idle."""
+        for chart in charts:
+            self.page.wait_for_selector(f"figure[data-chart={chart}] svg", timeout=30_000)
+        self.settle()
+
     def settle(self) -> None:
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_timeout(300)
@@ -245,9 +251,7 @@ def test_every_page_loads_offline_and_draws_its_charts(
     name: str, browser: Any, site: str, artifacts: Path
 ) -> None:
     page = Page(browser, f"{site}/{name}.html")
-    for chart in CHARTS[name]:
-        page.page.wait_for_selector(f"figure[data-chart={chart}] svg", timeout=30_000)
-    page.settle()
+    page.draw(CHARTS[name])
     shot = artifacts / f"{name}.png"
     page.page.screenshot(path=str(shot), full_page=True)
     _copy_for_review(shot)
@@ -266,9 +270,7 @@ def test_every_page_draws_on_a_phone_screen_without_errors(
 ) -> None:
     """Narrower than a chart's margins (CI saw Framework's width at 0 once): no negative rects."""
     page = Page(browser, f"{site}/{name}.html", width=320)
-    for chart in CHARTS[name]:
-        page.page.wait_for_selector(f"figure[data-chart={chart}] svg", timeout=30_000)
-    page.settle()
+    page.draw(CHARTS[name])
     assert page.errors == []
     page.page.close()
 
