@@ -213,6 +213,9 @@ class DQNParams(Frozen):
     epsilon_decay_steps: int = Field(2000, ge=1)
     target_update: int = Field(100, ge=1, description="steps between target-network syncs")
     eval_every: int = Field(100, ge=1, description="steps between validation checks")
+    deviation_margin: float = Field(
+        0.5, ge=0, description="reward the agent must expect to gain to leave the average's weights"
+    )
 
 
 Expert = Literal["gat", "vgae", "window_gbt"]

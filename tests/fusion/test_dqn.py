@@ -9,6 +9,7 @@ import torch
 from kdgat.config import DQNParams
 from kdgat.evaluation.thresholds import binary_metrics, choose_threshold
 from kdgat.fusion.dqn import (
+    Anchor,
     DQNSettings,
     Experience,
     ReplayBuffer,
@@ -71,6 +72,36 @@ def test_contextual_policy_beats_every_fixed_weight() -> None:
     assert summary["best_value"] == pytest.approx(
         policy_value(q, val, grid, class_weights(val.y)), abs=1e-6
     )
+
+
+def test_the_anchored_agent_leaves_the_average_only_for_a_gain_above_the_margin() -> None:
+    train, val = split_experts(2000, 0), split_experts(600, 1)
+    settings = agent(steps=300, eval_every=50, epsilon_decay_steps=200, batch_size=128)
+    q, _ = train_dqn(train, val, settings, seed=0)
+    grid = weight_grid(settings.num_actions, 2)
+    home = np.array([0.5, 0.5])  # a row of the grid
+    greedy = choose_weights(q, val.states, grid)
+    with torch.no_grad():
+        values = q(torch.as_tensor(val.states)).numpy()
+    gain = values.max(axis=1) - values[:, int(np.abs(grid - home).sum(axis=1).argmin())]
+    margin = float(np.median(gain[gain > 0]))
+    anchored = choose_weights(q, val.states, grid, Anchor(home, margin))
+    leaves = gain > margin
+    assert 0 < leaves.sum() < len(leaves)
+    np.testing.assert_array_equal(anchored[leaves], greedy[leaves])
+    np.testing.assert_array_equal(anchored[~leaves], np.tile(home, (int((~leaves).sum()), 1)))
+    never = choose_weights(q, val.states, grid, Anchor(home, np.inf))
+    np.testing.assert_array_equal(never, np.tile(home, (len(val), 1)))
+    np.testing.assert_array_equal(choose_weights(q, val.states, grid, Anchor(home, 0.0)), greedy)
+
+
+def test_the_checkpoint_is_judged_as_the_anchored_policy_it_deploys() -> None:
+    train, val = split_experts(1000, 0), split_experts(400, 1)
+    settings = agent(steps=200, eval_every=50, epsilon_decay_steps=150, batch_size=64)
+    grid, anchor = weight_grid(settings.num_actions, 2), Anchor(np.array([0.5, 0.5]), 0.2)
+    q, summary = train_dqn(train, val, settings, seed=0, anchor=anchor)
+    deployed = policy_value(q, val, grid, class_weights(val.y), anchor)
+    assert summary["best_value"] == pytest.approx(deployed, abs=1e-6)
 
 
 def test_with_three_experts_the_agent_finds_the_one_that_is_right_per_window() -> None:

@@ -137,6 +137,8 @@ def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path)
         assert info["experts"] == list(EXPERTS)
         assert sum(info["average_weights"].values()) == pytest.approx(1.0)
         assert info["dqn"]["best_step"] > 0
+        margin = load_params(Layout(evaluated).params).dqn.deviation_margin
+        assert info["deviation_margin"] == margin
 
 
 def test_plots_and_report_table(evaluated: Path) -> None:

@@ -72,6 +72,7 @@ def test_fusion_models(tmp_path: Path, artifact: str) -> None:
         "experts": ["gat", "vgae"],
         "levels": 3,
         "average_weights": {"gat": 0.5, "vgae": 0.5},
+        "deviation_margin": 0.5,
     }
     # an older kdgat's fusion.json had one GAT weight and no experts
     write_json(files.info, {"average_alpha": 0.5} if artifact == "info" else experts)

@@ -129,26 +129,57 @@ def epsilon(step: int, s: DQNSettings) -> float:
     return s.epsilon_start + progress * (s.epsilon_end - s.epsilon_start)
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Weights the agent keeps unless it expects to gain more than ``margin`` by leaving them.
+
+    The tuned average's weights: on a vehicle it never saw, the agent's state lies
+    outside what it learned from, and its value estimates there are guesses. A
+    departure must promise ``margin`` more reward (the reward's units) than staying.
+    """
+
+    weights: np.ndarray  # [E], a row of the weight grid
+    margin: float
+
+
 @torch.no_grad()
-def choose_weights(q: QNetwork, states: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """The greedy policy's weight vector for every state: ``[N, E]``."""
+def choose_weights(
+    q: QNetwork, states: np.ndarray, grid: np.ndarray, anchor: Anchor | None = None
+) -> np.ndarray:
+    """The policy's weight vector for every state, ``[N, E]``: greedy, or ``anchor``'s rule."""
     q.eval()
-    actions = q(torch.as_tensor(states, dtype=torch.float32)).argmax(dim=-1).numpy()
-    return grid[actions]
+    values = q(torch.as_tensor(states, dtype=torch.float32))
+    actions = values.argmax(dim=-1)
+    if anchor is not None:
+        home = int(np.abs(grid - anchor.weights).sum(axis=1).argmin())
+        gain = values.gather(1, actions[:, None]).squeeze(1) - values[:, home]
+        actions = torch.where(gain > anchor.margin, actions, home)
+    return grid[actions.numpy()]
 
 
-def policy_value(q: QNetwork, data: Experience, grid: np.ndarray, weights: np.ndarray) -> float:
-    """Mean class-weighted reward of the greedy policy: the checkpoint criterion."""
-    fused = fuse(data.experts, choose_weights(q, data.states, grid))
+def policy_value(
+    q: QNetwork,
+    data: Experience,
+    grid: np.ndarray,
+    weights: np.ndarray,
+    anchor: Anchor | None = None,
+) -> float:
+    """Mean class-weighted reward of the policy (``choose_weights``): the checkpoint criterion."""
+    fused = fuse(data.experts, choose_weights(q, data.states, grid, anchor))
     return float(reward(fused, data.y, weights).mean())
 
 
 def train_dqn(
-    train: Experience, select: Experience, s: DQNSettings, seed: int
+    train: Experience,
+    select: Experience,
+    s: DQNSettings,
+    seed: int,
+    anchor: Anchor | None = None,
 ) -> tuple[QNetwork, dict[str, float]]:
-    """Train on ``train``; keep the network whose greedy policy is best on ``select``.
+    """Train on ``train``; keep the network whose policy is best on ``select``.
 
-    ``s.num_actions`` is the grid's levels per weight (``weight_grid``).
+    ``s.num_actions`` is the grid's levels per weight (``weight_grid``); ``anchor``: the
+    policy's rule for leaving fixed weights (``choose_weights``), judged as deployed.
 
     Returns:
         The best network (eval mode) and a summary: best step, its value on
@@ -159,13 +190,13 @@ def train_dqn(
     # on a busy node they made training 30 times slower than one thread.
     torch.set_num_threads(1)
     try:
-        return _train(train, select, s, seed)
+        return _train(train, select, s, seed, anchor)
     finally:
         torch.set_num_threads(threads)
 
 
 def _train(
-    train: Experience, select: Experience, s: DQNSettings, seed: int
+    train: Experience, select: Experience, s: DQNSettings, seed: int, anchor: Anchor | None
 ) -> tuple[QNetwork, dict[str, float]]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -186,7 +217,7 @@ def _train(
         if step % s.target_update == 0:
             target.load_state_dict(q.state_dict())
         if step % s.eval_every == 0 or step == s.steps:
-            value = policy_value(q, select, grid, class_weights(select.y))
+            value = policy_value(q, select, grid, class_weights(select.y), anchor)
             if value > best[0]:
                 best = (value, step, copy.deepcopy(q.state_dict()))
             q.train()

@@ -1,9 +1,10 @@
 """The three fusion variants of one model pair, saved together and scoring together.
 
-``dqn``: the agent's per-window weight vector over the experts; ``avg``: one tuned
-weight vector; ``stack``: logistic regression over the state. On disk (one folder per
-pair): ``dqn.pt`` (Q-network, tensors only), ``stacker.json`` (coefficients),
-``fusion.json`` (the experts, the average's weights, each variant's validation
+``dqn``: the agent's per-window weight vector over the experts, anchored to the
+average's (``kdgat.fusion.dqn.Anchor``); ``avg``: one tuned weight vector; ``stack``:
+logistic regression over the state. On disk (one folder per pair): ``dqn.pt``
+(Q-network, tensors only), ``stacker.json`` (coefficients), ``fusion.json`` (the
+experts, the average's weights, the agent's margin, each variant's validation
 threshold, how they were chosen).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kdgat.errors import KdgatError
-from kdgat.fusion.dqn import Experience, choose_weights, fuse, weight_grid
+from kdgat.fusion.dqn import Anchor, Experience, choose_weights, fuse, weight_grid
 from kdgat.fusion.state import EXPERT_SCORES
 from kdgat.fusion.static import Stacker
 from kdgat.io import read_json, write_json
@@ -31,7 +32,8 @@ class FusionModels:
     """The three fusion variants of one pair, scoring a split's state.
 
     ``experts``: the names of the fused scores, in the order of ``Experience.experts``;
-    ``levels``: the DQN's weight grid (``weight_grid``); ``average``: the avg's weights.
+    ``levels``: the DQN's weight grid (``weight_grid``); ``average``: the avg's weights;
+    ``margin``: the gain the DQN must expect before it leaves them (``Anchor``).
     """
 
     def __init__(
@@ -41,10 +43,12 @@ class FusionModels:
         stacker: Stacker,
         experts: tuple[str, ...],
         levels: int,
+        margin: float,
     ) -> None:
         self.q, self.average, self.stacker = q.eval(), np.asarray(average, np.float64), stacker
-        self.experts, self.levels = experts, levels
+        self.experts, self.levels, self.margin = experts, levels, margin
         self.grid = weight_grid(levels, len(experts))
+        self.anchor = Anchor(self.average, margin)
 
     def save(self, files: FusionFiles, info: dict[str, Any]) -> None:
         """Write the three variants and ``info`` (which must hold their thresholds)."""
@@ -54,11 +58,12 @@ class FusionModels:
         write_json(files.info, {**self.description(), **info})
 
     def description(self) -> dict[str, Any]:
-        """What ``load`` needs beside the weights: experts, grid, the average's weights."""
+        """What ``load`` needs beside the weights: experts, grid, the average's weights, margin."""
         return {
             "experts": list(self.experts),
             "levels": self.levels,
             "average_weights": dict(zip(self.experts, self.average.tolist(), strict=True)),
+            "deviation_margin": self.margin,
         }
 
     @classmethod
@@ -72,8 +77,8 @@ class FusionModels:
             q = QNetwork(**saved["arguments"])
             q.load_state_dict(saved["state_dict"])
         info = read_json(files.info, f"run `{rebuild}`")
-        experts, levels, average = _description(info, files, rebuild)
-        models = cls(q, average, _read_stacker(files), experts, levels)
+        experts, levels, average, margin = _description(info, files, rebuild)
+        models = cls(q, average, _read_stacker(files), experts, levels, margin)
         if len(models.grid) != saved["arguments"]["num_actions"]:
             raise KdgatError(f"{files.dqn}: not the grid of {files.info}; run `{rebuild}`")
         return models, info
@@ -91,7 +96,7 @@ class FusionModels:
         trusts there; the average's are fixed. The stacker has none (a logistic model).
         """
         if variant == "dqn":
-            return choose_weights(self.q, data.states, self.grid)
+            return choose_weights(self.q, data.states, self.grid, self.anchor)
         if variant == "avg":
             return np.tile(self.average, (len(data.y), 1))
         raise ValueError(f"fusion variant {variant!r} weighs no experts")
@@ -115,19 +120,21 @@ class FusionModels:
 
 def _description(
     info: Any, files: FusionFiles, rebuild: str
-) -> tuple[tuple[str, ...], int, np.ndarray]:
-    """``fusion.json``'s experts, grid levels and average weights, checked."""
+) -> tuple[tuple[str, ...], int, np.ndarray, float]:
+    """``fusion.json``'s experts, grid levels, average weights and margin, checked."""
     try:
         experts = tuple(info["experts"])
         average = np.array([float(info["average_weights"][name]) for name in experts])
         levels = int(info["levels"])
+        margin = float(info["deviation_margin"])
         if not experts or any(name not in EXPERT_SCORES for name in experts):
             raise ValueError(f"unknown experts {experts}")
     except (KeyError, TypeError, ValueError) as err:
         raise KdgatError(
-            f"{files.info}: no valid experts, levels and average_weights ({err}); run `{rebuild}`"
+            f"{files.info}: no valid experts, levels, average_weights and deviation_margin "
+            f"({err}); run `{rebuild}`"
         ) from None
-    return experts, levels, average
+    return experts, levels, average, margin
 
 
 def _read_stacker(files: FusionFiles) -> Stacker:

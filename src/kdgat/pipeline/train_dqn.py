@@ -17,7 +17,7 @@ from typing import Any
 
 from kdgat.config import DQNParams, Params
 from kdgat.evaluation.thresholds import choose_threshold
-from kdgat.fusion.dqn import DQNSettings, Experience, train_dqn, weight_grid
+from kdgat.fusion.dqn import Anchor, DQNSettings, Experience, train_dqn, weight_grid
 from kdgat.fusion.models import FusionModels
 from kdgat.fusion.state import read_state
 from kdgat.fusion.static import fit_stacker, selection_set, tune_weights
@@ -28,8 +28,11 @@ from kdgat.pipeline.models import PAIRS
 
 
 def dqn_settings(d: DQNParams) -> DQNSettings:
-    """``dqn`` of params.yaml as the agent takes it (``alphas``: levels per weight)."""
-    return DQNSettings(num_actions=d.alphas, **d.model_dump(exclude={"alphas"}))
+    """``dqn`` of params.yaml as the agent takes it (``alphas``: levels per weight).
+
+    ``deviation_margin`` is the policy's, not the learner's (``Anchor``).
+    """
+    return DQNSettings(num_actions=d.alphas, **d.model_dump(exclude={"alphas", "deviation_margin"}))
 
 
 def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
@@ -45,9 +48,11 @@ def run(dataset: str, p: Params, layout: Layout) -> dict[str, Any]:
             val = read_state(layout.state(dataset, pair, VAL), experts)
             select, where = selection_set(val, train)
             fit, fitted_on = _fit_set(p.fusion.fit_on, train, val, (select, where))
-            q, dqn_summary = train_dqn(fit, select, s, p.seed)
             average = tune_weights(select, weight_grid(s.num_actions, len(experts)), method)
-            models = FusionModels(q, average, fit_stacker(fit, p.seed), experts, s.num_actions)
+            margin = p.dqn.deviation_margin
+            q, dqn_summary = train_dqn(fit, select, s, p.seed, Anchor(average, margin))
+            stacker = fit_stacker(fit, p.seed)
+            models = FusionModels(q, average, stacker, experts, s.num_actions, margin)
             thresholds = {
                 name: choose_threshold(score, val.y, method)
                 for name, score in models.scores(val).items()
