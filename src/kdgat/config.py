@@ -232,6 +232,7 @@ class FusionParams(Frozen):
     )
     experts: list[Expert] = Field(["gat", "vgae", "window_gbt"], min_length=2)
     fit_on: Literal["val", "train", "train+val"] = "val"
+    novelty_alarm: bool = Field(True, description="the VGAE's own alarm beside every fusion")
 
     @field_validator("experts")
     @classmethod

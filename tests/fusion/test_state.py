@@ -75,7 +75,7 @@ def test_state_columns_flag_agreement_at_each_models_threshold() -> None:
         [1 / (1 + np.exp(2)), 0.5, 1 / (1 + np.exp(1.5))]
     )
     assert columns["s_vgae"].tolist() == [0.5, 90.0, 90.0]  # the raw score rides along
-    assert set(columns) == {*state.FEATURES, "s_vgae", "y", "attack_code"}
+    assert set(columns) == {*state.FEATURES, *state.ALARM_INPUTS, "y", "attack_code"}
     assert len(state.FEATURES) == 14
 
 
@@ -110,7 +110,9 @@ def test_relative_columns_take_ratios_of_errors_and_differences_of_latents() -> 
     assert rel["s_vgae_rel"].tolist() == pytest.approx([0.0, np.log(8 / np.sqrt(16))])
     assert rel["mu_norm_rel"].tolist() == pytest.approx([0.0, 3.0])  # 8 - median(2, 8)
     assert rel["gat_rel"].tolist() == pytest.approx([0.0, 3.0])  # log-odds: differences
-    assert {f"{n}_rel" for n in state.LOG_TERMS + state.SIGNED_TERMS} | {"gat_rel"} == set(rel)
+    assert rel["vgae_reference"].tolist() == pytest.approx([np.log(2.0), np.log(4.0)])
+    names = {f"{n}_rel" for n in state.LOG_TERMS + state.SIGNED_TERMS}
+    assert names | {"gat_rel", "vgae_reference"} == set(rel)
 
 
 def test_a_gat_that_calls_a_whole_new_vehicle_attack_still_flags_only_its_attacks() -> None:

@@ -9,12 +9,14 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
 from kdgat.config import load_params
 from kdgat.errors import KdgatError
 from kdgat.fusion.models import FusionModels
+from kdgat.fusion.novelty import NoveltyAlarm
 from kdgat.fusion.state import read_state
 from kdgat.graphs.store import open_store
 from kdgat.layout import TRAIN, VAL, Layout
@@ -139,6 +141,8 @@ def test_fusion_choices_are_recorded_with_validation_thresholds(evaluated: Path)
         assert info["dqn"]["best_step"] > 0
         margin = load_params(Layout(evaluated).params).dqn.deviation_margin
         assert info["deviation_margin"] == margin
+        alarm = NoveltyAlarm.from_json(info["novelty_alarm"])  # on or off, always recorded
+        assert np.isfinite(alarm.familiar_below)
 
 
 def test_plots_and_report_table(evaluated: Path) -> None:
@@ -170,6 +174,27 @@ def test_evaluate_before_fusion_says_which_stage_to_run(evaluated: Path, tmp_pat
     for stage in (train_dqn, evaluate):
         with pytest.raises(KdgatError, match=r"dvc repro fusion_state@tiny"):
             stage.run(DATASET, p, layout)
+
+
+def test_a_fusion_json_without_the_vgae_alarm_names_the_stage(
+    evaluated: Path, tmp_path: Path
+) -> None:
+    """fusion.json from before the alarm: evaluate says to re-run train_dqn."""
+    trained, layout = Layout(evaluated), Layout(tmp_path)
+    folders = {trained.graphs(DATASET).dir: layout.graphs(DATASET).dir}
+    folders[trained.fusion_state(DATASET)] = layout.fusion_state(DATASET)
+    for model in [*SINGLE, "window_gbt"]:
+        folders[trained.model(DATASET, model).dir] = layout.model(DATASET, model).dir
+    for source, link in folders.items():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(source)
+    shutil.copytree(trained.fusion_models(DATASET), layout.fusion_models(DATASET))
+    info = layout.fusion(DATASET, "teacher").info
+    older = json.loads(info.read_text())
+    del older["novelty_alarm"]
+    info.write_text(json.dumps(older))
+    with pytest.raises(KdgatError, match=r"fusion\.json: no valid novelty_alarm.*train_dqn"):
+        evaluate.run(DATASET, load_params(trained.params), layout)
 
 
 @pytest.mark.parametrize(

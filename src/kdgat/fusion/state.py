@@ -7,7 +7,9 @@ the same on a vehicle the models never saw. Columns (one row per graph):
 
 * ``s_vgae_rel``: the VGAE's composite anomaly score, log ratio to the reference;
   ``err_features_rel``, ``err_ids_rel``, ``err_neighbours_rel``, ``err_kl_rel``:
-  its components, likewise;
+  its components, likewise; ``vgae_reference``: the reference ``s_vgae_rel`` is
+  measured against (the log of the capture's running quantile of ``s_vgae``), which says
+  how familiar the capture is to the VGAE (``kdgat.fusion.novelty``; not a feature);
 * ``s_vgae_cal``: ``s_vgae_rel`` calibrated to [0, 1] on validation (see ``calibrate``);
 * ``mu_norm_rel``, ``mu_std_rel``, ``logstd_mean_rel``: latent statistics (graph
   means over nodes), differences to the reference;
@@ -38,7 +40,7 @@ from torch_geometric.utils import scatter
 
 from kdgat.errors import KdgatError
 from kdgat.evaluation.scoring import INFERENCE_BATCH
-from kdgat.fusion.capture_reference import relative
+from kdgat.fusion.capture_reference import TINY, relative
 from kdgat.fusion.dqn import Experience
 from kdgat.graphs.arrays import GraphArrays
 from kdgat.graphs.loader import GraphLoader
@@ -60,6 +62,7 @@ FEATURES = (
     "agree",
 )
 GBT_FEATURES = ("s_gbt", "s_gbt_cal")
+ALARM_INPUTS = ("s_vgae", "vgae_reference")  # beside the features, for the VGAE's own alarm
 # What each expert the fusion may weigh contributes: its score in [0, 1].
 EXPERT_SCORES = {"gat": "s_gat_cal", "vgae": "s_vgae_cal", "window_gbt": "s_gbt_cal"}
 
@@ -146,13 +149,16 @@ def relative_columns(
 ) -> dict[str, np.ndarray]:
     """``<name>_rel`` of every VGAE output and ``gat_rel``: distances to the capture's reference.
 
-    The reference is the running ``q``-quantile, ``q_gat`` for the GAT's log-odds.
+    The reference is the running ``q``-quantile, ``q_gat`` for the GAT's log-odds; the
+    composite score's own is ``vgae_reference``.
     """
     vgae = {
         f"{name}_rel": relative(raw[name], capture, start, q, log=name in LOG_TERMS)
         for name in LOG_TERMS + SIGNED_TERMS
     }
-    return vgae | {"gat_rel": relative(raw["gat_log_odds"], capture, start, q_gat, log=False)}
+    reference = np.log(np.maximum(raw["s_vgae"], TINY)) - vgae["s_vgae_rel"]
+    gat = relative(raw["gat_log_odds"], capture, start, q_gat, log=False)
+    return vgae | {"vgae_reference": reference, "gat_rel": gat}
 
 
 def state_columns(
@@ -178,7 +184,7 @@ def state_columns(
     }
     columns = {**raw, **derived}
     return {
-        **{name: columns[name].astype(np.float32) for name in (*FEATURES, "s_vgae")},
+        **{name: columns[name].astype(np.float32) for name in (*FEATURES, *ALARM_INPUTS)},
         "y": raw["y"].astype(np.int64),
         "attack_code": raw["attack_code"].astype(np.int32),
     }
@@ -216,3 +222,9 @@ def read_state(path: Path, experts: tuple[str, ...]) -> Experience:
         experts=np.column_stack([table[name].to_numpy() for name in scores]).astype(np.float64),
         y=table["y"].to_numpy().astype(np.int64),
     )
+
+
+def read_alarm_inputs(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A split's ``s_vgae_rel`` and ``vgae_reference``: what ``NoveltyAlarm.fires`` reads."""
+    table = _state_table(path, ["s_vgae_rel", "vgae_reference"])
+    return table["s_vgae_rel"].to_numpy(), table["vgae_reference"].to_numpy()

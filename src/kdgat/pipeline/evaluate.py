@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from kdgat.config import Params
 from kdgat.data.manifest import read_manifest
+from kdgat.errors import KdgatError
 from kdgat.evaluation.latency import ms_per_item
 from kdgat.evaluation.metrics import json_ready, scenario_metrics
 from kdgat.evaluation.operational import (
@@ -37,10 +38,11 @@ from kdgat.evaluation.operational import (
 from kdgat.evaluation.plots import confusion_figure, write_curves
 from kdgat.evaluation.scoring import ms_per_graph, score_split
 from kdgat.fusion.models import FusionModels
-from kdgat.fusion.state import read_state
+from kdgat.fusion.novelty import NoveltyAlarm, raise_alarms
+from kdgat.fusion.state import read_alarm_inputs, read_state
 from kdgat.graphs.store import GraphStore, open_store
 from kdgat.io import atomic_path, replace_dir, write_json
-from kdgat.layout import EvaluationFiles, Layout, ModelFiles
+from kdgat.layout import EvaluationFiles, FusionFiles, Layout, ModelFiles
 from kdgat.models.registry import attack_score
 from kdgat.models.runtime import configure_torch
 from kdgat.models.sizes import count_parameters
@@ -208,12 +210,14 @@ def _fusion(
     (``<expert>_weight``) are the DQN's and the average's (the stacker has none).
     """
     fusion, info = FusionModels.load(layout.fusion(dataset, pair))
+    alarm = _novelty_alarm(info, layout.fusion(dataset, pair))
     scored: dict[str, Scored] = {}
     weights: dict[str, dict[str, dict[str, float]]] = {}
     for scenario in scenarios:
         data = read_state(layout.state(dataset, pair, scenario), fusion.experts)
         chosen = fusion.all_weights(data)
-        for variant, scores in fusion.scores(data, chosen).items():
+        fired = alarm.fires(*read_alarm_inputs(layout.state(dataset, pair, scenario)))
+        for variant, scores in raise_alarms(fusion.scores(data, chosen), fired).items():
             name = f"fusion_{variant}{_suffix(pair)}"
             scored.setdefault(name, {})[scenario] = (scores, data.y, info["thresholds"][variant])
         for variant, w in chosen.items():
@@ -237,6 +241,17 @@ def _fusion(
         for variant, head_params in heads.items()
     }
     return scored, pair_costs, weights
+
+
+def _novelty_alarm(info: dict[str, Any], files: FusionFiles) -> NoveltyAlarm:
+    """The VGAE alarm ``fusion.json`` records; a file without one names the stage to re-run."""
+    try:
+        return NoveltyAlarm.from_json(info["novelty_alarm"])
+    except (KeyError, TypeError, ValueError):
+        raise KdgatError(
+            f"{files.info}: no valid novelty_alarm (written by an older kdgat); "
+            "run `dvc repro train_dqn`"
+        ) from None
 
 
 def _baseline(layout: Layout, dataset: str, scenarios: list[str]) -> tuple[Scored, Cost]:
