@@ -65,8 +65,7 @@ def _fit_pair(
     margin = p.dqn.deviation_margin
     q, dqn_summary = train_dqn(fit, select, s, p.seed, Anchor(average, margin))
     models = FusionModels(q, average, fit_stacker(fit, p.seed), experts, s.num_actions, margin)
-    alarm = _alarm(layout, dataset, pair, val.y) if p.fusion.novelty_alarm else OFF
-    fired = alarm.fires(*read_alarm_inputs(layout.state(dataset, pair, VAL)))
+    alarm, fired = _alarm(layout, dataset, pair, val.y, p.fusion.novelty_alarm)
     thresholds = {
         name: choose_threshold(score, val.y, method)
         for name, score in raise_alarms(models.scores(val), fired).items()
@@ -82,10 +81,19 @@ def _fit_pair(
     }
 
 
-def _alarm(layout: Layout, dataset: str, pair: str, val_y: np.ndarray) -> NoveltyAlarm:
-    """The pair's VGAE alarm, set on its familiar benign validation windows."""
-    _, train_reference = read_alarm_inputs(layout.state(dataset, pair, TRAIN))
-    return fit_alarm(train_reference, *read_alarm_inputs(layout.state(dataset, pair, VAL)), val_y)
+def _alarm(
+    layout: Layout, dataset: str, pair: str, val_y: np.ndarray, on: bool
+) -> tuple[NoveltyAlarm, np.ndarray]:
+    """The pair's VGAE alarm (``OFF`` unless ``on``) and where it fires on validation.
+
+    It is set on the pair's familiar benign validation windows (``fit_alarm``).
+    """
+    val_inputs = read_alarm_inputs(layout.state(dataset, pair, VAL))
+    alarm = OFF
+    if on:
+        _, train_reference = read_alarm_inputs(layout.state(dataset, pair, TRAIN))
+        alarm = fit_alarm(train_reference, *val_inputs, val_y)
+    return alarm, alarm.fires(*val_inputs)
 
 
 def _fit_set(
